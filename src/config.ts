@@ -1,0 +1,169 @@
+// Every setting of the service, in one zod schema. Values come from the environment, optionally
+// layered over a JSON or YAML file named by CONFIG_FILE (the file uses the same keys as the
+// environment). Importing this module does nothing; call loadConfig().
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter((p) => p.length > 0));
+
+const intFrom = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+
+/** Keys are the environment variable names, documented one by one in the README's table. */
+export const EnvSchema = z.object({
+  PORT: intFrom(8787, 0, 65535).describe('HTTP port of the service'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('Address to bind'),
+  DATA_DIR: z.string().min(1).default('./data').describe('All state lives under it (database, server records, logs, files)'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
+  CONFIG_FILE: z.string().optional().describe('Optional JSON or YAML file with any of these keys; the environment wins'),
+
+  COMFY_PYTHON: z.string().min(1).default('python3').describe('Python executable that runs ComfyUI'),
+  COMFY_PATH: z.string().optional().describe('ComfyUI checkout; servers are spawned as `COMFY_PYTHON COMFY_PATH/main.py ...`'),
+  COMFY_COMMAND: z.string().optional().describe('Whole command that stands for `python main.py` (overrides COMFY_PYTHON/COMFY_PATH)'),
+  COMFY_OUTPUT_DIR: z.string().optional().describe('Output directory shared by spawned servers (default: one per server under DATA_DIR)'),
+  COMFY_INPUT_DIR: z.string().optional().describe('Input directory shared by spawned servers (default: one per server under DATA_DIR)'),
+  COMFY_SERVERS: csv.pipe(z.array(httpUrl)).default([]).describe('Comma-separated URLs of already-running ComfyUI servers to attach'),
+  COMFY_CONNECT_ATTEMPTS: intFrom(60, 1, 10_000).describe('Maximum readiness probes / connection attempts per server start'),
+  COMFY_GPUS: csv.default([]).describe('Comma-separated GPU ids; one spawned server per id (`--cuda-device`)'),
+  COMFY_SPAWN_COUNT: intFrom(0, 0, 64).describe('Number of servers to spawn when COMFY_GPUS is empty'),
+  COMFY_EXTRA_ARGS: z.string().default('').describe('Extra flags appended to every spawned server command line'),
+  COMFY_START_TIMEOUT_MS: intFrom(120_000, 100).describe('Upper bound on one server start-up'),
+  COMFY_SIMULATED: bool(false).describe('Force the built-in stand-in ComfyUI (set automatically when nothing else is configured)'),
+
+  TEMPLATES_DIR: z.string().optional().describe('Directory of workflow templates loaded at start-up'),
+  BODY_LIMIT_BYTES: intFrom(10 * 1024 * 1024, 1024).describe('Largest accepted request body'),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: z.output<typeof EnvSchema>['LOG_LEVEL'];
+  comfy: {
+    /** argv prefix that stands for `python main.py`, or null when no server is spawned. */
+    command: string[] | null;
+    simulated: boolean;
+    outputDir: string | null;
+    inputDir: string | null;
+    servers: string[];
+    connectAttempts: number;
+    gpus: string[];
+    spawnCount: number;
+    extraArgs: string[];
+    startTimeoutMs: number;
+  };
+  templatesDir: string | null;
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'FLEET_CONFIG_INVALID';
+  readonly issues: string[];
+  constructor(issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.issues = issues;
+  }
+}
+
+/** Splits a command line on whitespace, honouring simple single and double quotes. */
+export function splitArgs(line: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (const m of line.matchAll(re)) out.push(m[1] ?? m[2] ?? m[3] ?? '');
+  return out;
+}
+
+/** The stand-in is spawned through the same supervisor path as ComfyUI, only the command differs. */
+export function standinCommand(): string[] {
+  const entry = new URL('./standin/main.ts', import.meta.url).pathname;
+  return [process.execPath, '--import', 'tsx', entry];
+}
+
+function readFileLayer(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`CONFIG_FILE: cannot read ${file}: ${(err as Error).message}`]);
+  }
+  try {
+    const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new Error('expected an object of settings');
+    }
+    // Files may hold numbers, booleans and lists; the schema reads strings like the environment.
+    return Object.fromEntries(
+      Object.entries(parsed).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]),
+    );
+  } catch (err) {
+    throw new ConfigError([`CONFIG_FILE: ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`]);
+  }
+}
+
+/** Parses settings; throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const fileLayer = env.CONFIG_FILE ? readFileLayer(env.CONFIG_FILE) : {};
+  const known = new Set(Object.keys(EnvSchema.shape));
+  const merged: Record<string, unknown> = { ...fileLayer };
+  for (const key of known) {
+    const v = env[key];
+    if (v !== undefined && v !== '') merged[key] = v;
+  }
+  const unknownInFile = Object.keys(fileLayer).filter((k) => !known.has(k));
+  const result = EnvSchema.safeParse(merged);
+  const issues = unknownInFile.map((k) => `${k}: unknown setting in CONFIG_FILE`);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const name = String(issue.path[0] ?? '?');
+      issues.push(`${name}: ${issue.message} (got ${JSON.stringify(merged[name])})`);
+    }
+  }
+  if (issues.length > 0 || !result.success) throw new ConfigError(issues);
+  return fromEnv(result.data);
+}
+
+function fromEnv(e: z.output<typeof EnvSchema>): Config {
+  let command: string[] | null = null;
+  if (e.COMFY_COMMAND) command = splitArgs(e.COMFY_COMMAND);
+  else if (e.COMFY_PATH) command = [e.COMFY_PYTHON, path.join(e.COMFY_PATH, 'main.py')];
+  // Nothing configured at all: run two simulated servers so the service works out of the box.
+  const nothingConfigured = command === null && e.COMFY_SERVERS.length === 0;
+  const simulated = e.COMFY_SIMULATED || nothingConfigured;
+  if (simulated && command === null) command = standinCommand();
+  const defaultCount = nothingConfigured ? 2 : command ? 1 : 0;
+  const spawnCount = e.COMFY_GPUS.length > 0 ? e.COMFY_GPUS.length : e.COMFY_SPAWN_COUNT || defaultCount;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    comfy: {
+      command,
+      simulated,
+      outputDir: e.COMFY_OUTPUT_DIR ? path.resolve(e.COMFY_OUTPUT_DIR) : null,
+      inputDir: e.COMFY_INPUT_DIR ? path.resolve(e.COMFY_INPUT_DIR) : null,
+      servers: e.COMFY_SERVERS,
+      connectAttempts: e.COMFY_CONNECT_ATTEMPTS,
+      gpus: e.COMFY_GPUS,
+      spawnCount: command ? spawnCount : 0,
+      extraArgs: splitArgs(e.COMFY_EXTRA_ARGS),
+      startTimeoutMs: e.COMFY_START_TIMEOUT_MS,
+    },
+    templatesDir: e.TEMPLATES_DIR ? path.resolve(e.TEMPLATES_DIR) : null,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+  });
+}
