@@ -2,6 +2,7 @@
 // here and reached through decorators; routes are thin plugins. Tests call buildApp() and use
 // inject() or listen on port 0.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Config } from './config.ts';
@@ -9,6 +10,7 @@ import { loggerOptions } from './log.ts';
 import { installProblemHandlers } from './http/problem.ts';
 import { RouteCatalog } from './http/openapi.ts';
 import { jsonSerializerCompiler, zodValidatorCompiler } from './http/zod.ts';
+import { openDatabase, type Db } from './db/db.ts';
 import { Pool } from './pool/pool.ts';
 import healthRoutes from '../routes/health.ts';
 import docsRoutes from '../routes/docs.ts';
@@ -17,6 +19,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     pool: Pool;
+    db: Db;
     catalog: RouteCatalog;
     fleetVersion: string;
   }
@@ -54,6 +57,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('config', config);
   app.decorate('catalog', catalog);
   app.decorate('fleetVersion', pkg.version);
+
+  const db = openDatabase(path.join(config.dataDir, 'fleet.db'));
+  app.decorate('db', db);
+  app.addHook('onClose', async () => {
+    db.close();
+  });
 
   const pool = new Pool({ config });
   app.decorate('pool', pool);
