@@ -41,6 +41,15 @@ export const EnvSchema = z.object({
   COMFY_EXTRA_ARGS: z.string().default('').describe('Extra flags appended to every spawned server command line'),
   COMFY_START_TIMEOUT_MS: intFrom(120_000, 100).describe('Upper bound on one server start-up'),
   COMFY_SIMULATED: bool(false).describe('Force the built-in stand-in ComfyUI (set automatically when nothing else is configured)'),
+  COMFY_PROBE_INTERVAL_MS: intFrom(1000, 10).describe('Health probe cadence of every backend; also the longest gap between readiness probes'),
+  COMFY_PROBE_TIMEOUT_MS: intFrom(5000, 10).describe('Timeout of one health or readiness probe (GET /api/system_stats)'),
+  COMFY_RESTART_BACKOFF_MS: intFrom(1000, 0).describe('Delay before restarting a crashed spawned server; doubles with each crash in the window'),
+  COMFY_RESTART_BACKOFF_MAX_MS: intFrom(30_000, 0).describe('Upper bound of the restart delay (and of the re-probe delay of an unreachable remote)'),
+  COMFY_CRASH_LOOP_COUNT: intFrom(5, 1).describe('Crashes within COMFY_CRASH_LOOP_WINDOW_MS that mark a spawned server `failed` (no more restarts until an operator asks)'),
+  COMFY_CRASH_LOOP_WINDOW_MS: intFrom(120_000, 1).describe('Window of the crash-loop breaker'),
+  COMFY_STOP_GRACE_MS: intFrom(10_000, 0).describe('After POST /interrupt and SIGTERM to its process group, how long a server may take to exit before SIGKILL'),
+  COMFY_LOG_LINES: intFrom(1000, 10, 1_000_000).describe('Lines of stdout/stderr kept in memory per spawned server (all of it also goes to DATA_DIR/servers/<id>/comfy.log)'),
+  COMFY_KEEP_ON_EXIT: bool(false).describe('On a clean shutdown leave spawned servers running for the next service start to re-adopt (default: stop them; after a crash or kill -9 they are always re-adopted)'),
 
   TEMPLATES_DIR: z.string().optional().describe('Directory of workflow templates loaded at start-up'),
   BODY_LIMIT_BYTES: intFrom(10 * 1024 * 1024, 1024).describe('Largest accepted request body'),
@@ -65,6 +74,15 @@ export interface Config {
     spawnCount: number;
     extraArgs: string[];
     startTimeoutMs: number;
+    probeIntervalMs: number;
+    probeTimeoutMs: number;
+    restartBackoffMs: number;
+    restartBackoffMaxMs: number;
+    crashLoopCount: number;
+    crashLoopWindowMs: number;
+    stopGraceMs: number;
+    logLines: number;
+    keepOnExit: boolean;
   };
   templatesDir: string | null;
   bodyLimitBytes: number;
@@ -162,6 +180,15 @@ function fromEnv(e: z.output<typeof EnvSchema>): Config {
       spawnCount: command ? spawnCount : 0,
       extraArgs: splitArgs(e.COMFY_EXTRA_ARGS),
       startTimeoutMs: e.COMFY_START_TIMEOUT_MS,
+      probeIntervalMs: e.COMFY_PROBE_INTERVAL_MS,
+      probeTimeoutMs: e.COMFY_PROBE_TIMEOUT_MS,
+      restartBackoffMs: e.COMFY_RESTART_BACKOFF_MS,
+      restartBackoffMaxMs: e.COMFY_RESTART_BACKOFF_MAX_MS,
+      crashLoopCount: e.COMFY_CRASH_LOOP_COUNT,
+      crashLoopWindowMs: e.COMFY_CRASH_LOOP_WINDOW_MS,
+      stopGraceMs: e.COMFY_STOP_GRACE_MS,
+      logLines: e.COMFY_LOG_LINES,
+      keepOnExit: e.COMFY_KEEP_ON_EXIT,
     },
     templatesDir: e.TEMPLATES_DIR ? path.resolve(e.TEMPLATES_DIR) : null,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
