@@ -1,0 +1,94 @@
+// Per-job event streams: a sequence number per job, a bounded replay ring, and listeners.
+// Events where only the latest matters (progress, position) replace their predecessor in the
+// ring, so a late or slow subscriber gets the newest value instead of a backlog. The job row is
+// the snapshot; the ring only has to bridge a reconnect.
+import type { JobEventType } from '../jobs/events.ts';
+
+export interface JobEvent {
+  jobId: string;
+  seq: number;
+  type: JobEventType;
+  at: number;
+  data: Record<string, unknown>;
+}
+
+export type JobListener = (e: JobEvent) => void;
+
+interface Stream {
+  seq: number;
+  ring: JobEvent[];
+  listeners: Set<JobListener>;
+  endedAt: number | null;
+}
+
+const TERMINAL = new Set<JobEventType>(['succeeded', 'failed', 'cancelled']);
+
+export class EventBus {
+  readonly #streams = new Map<string, Stream>();
+  readonly #all = new Set<JobListener>();
+  readonly #ringSize: number;
+  readonly #retainMs: number;
+  readonly #now: () => number;
+
+  constructor(opts: { ringSize?: number; retainMs?: number; now?: () => number } = {}) {
+    this.#ringSize = opts.ringSize ?? 256;
+    this.#retainMs = opts.retainMs ?? 10 * 60_000;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  #stream(jobId: string): Stream {
+    let s = this.#streams.get(jobId);
+    if (!s) {
+      s = { seq: 0, ring: [], listeners: new Set(), endedAt: null };
+      this.#streams.set(jobId, s);
+    }
+    return s;
+  }
+
+  publish(jobId: string, type: JobEventType, data: Record<string, unknown>, opts: { coalesce?: boolean } = {}): JobEvent {
+    const s = this.#stream(jobId);
+    const e: JobEvent = { jobId, seq: ++s.seq, type, at: this.#now(), data };
+    if (opts.coalesce || type === 'preview') {
+      const i = s.ring.findIndex((x) => x.type === type);
+      if (i >= 0) s.ring.splice(i, 1);
+    }
+    s.ring.push(e);
+    // Overflow drops the oldest non-terminal event; terminal events are never dropped.
+    while (s.ring.length > this.#ringSize) {
+      const i = s.ring.findIndex((x) => !TERMINAL.has(x.type));
+      s.ring.splice(i < 0 ? 0 : i, 1);
+    }
+    if (TERMINAL.has(type)) s.endedAt = e.at;
+    for (const l of s.listeners) l(e);
+    for (const l of this.#all) l(e);
+    this.#sweep();
+    return e;
+  }
+
+  /** Buffered events after `afterSeq`, in order. */
+  since(jobId: string, afterSeq: number): JobEvent[] {
+    return (this.#streams.get(jobId)?.ring ?? []).filter((e) => e.seq > afterSeq);
+  }
+
+  lastSeq(jobId: string): number {
+    return this.#streams.get(jobId)?.seq ?? 0;
+  }
+
+  subscribe(jobId: string, listener: JobListener): () => void {
+    const s = this.#stream(jobId);
+    s.listeners.add(listener);
+    return () => s.listeners.delete(listener);
+  }
+
+  subscribeAll(listener: JobListener): () => void {
+    this.#all.add(listener);
+    return () => this.#all.delete(listener);
+  }
+
+  #sweep(): void {
+    const cutoff = this.#now() - this.#retainMs;
+    for (const [id, s] of this.#streams) {
+      if (s.endedAt !== null && s.endedAt < cutoff && s.listeners.size === 0) this.#streams.delete(id);
+    }
+  }
+}
