@@ -398,7 +398,12 @@ export class ComfyClient {
     this.#lastActivityAt = now; // report each silent stretch once per silenceMs
     this.#logger.warn({ silentMs, promptIds }, 'comfy: backend silent while prompts are in flight');
     this.#emitter.emit('silence', { silentMs, promptIds });
-    this.reconcile('silence').catch((err: unknown) => this.#logger.warn({ err }, 'comfy: reconcile failed'));
+    this.reconcile('silence')
+      .then((report) => {
+        // Still running yet silent: our socket may be the one #16010 silently unregistered.
+        if (report.stillRunning.length > 0) this.socket.reconnect('silent while prompts run');
+      })
+      .catch((err: unknown) => this.#logger.warn({ err }, 'comfy: reconcile failed'));
   }
 
   #assertOpen(): void {

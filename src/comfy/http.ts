@@ -174,11 +174,12 @@ export class ComfyHttp {
     if (request.front !== undefined) body['front'] = request.front;
     if (request.partialExecutionTargets !== undefined) body['partial_execution_targets'] = request.partialExecutionTargets;
     const sent = await this.#send('POST', '/prompt', { json: body }, undefined, call);
-    const text = await this.#readText(sent);
+    const text = await this.#readText(sent, { throwIfNotOk: false });
     if (sent.response.status === 400) {
       const parsed = PromptErrorBodySchema.safeParse(tryJson(text));
       if (parsed.success) throw new ComfyPromptError(parsed.data, 400);
     }
+    if (!sent.response.ok) throw httpError(sent, text);
     const reply = this.#checked(sent, text, PromptOkSchema);
     return { promptId: reply.prompt_id, number: reply.number, nodeErrors: flattenNodeErrors(reply.node_errors ?? {}) };
   }
@@ -282,7 +283,7 @@ export class ComfyHttp {
   }
 
   /** Reads the body under the call's timeout; a non-2xx becomes `ComfyHttpError`. */
-  async #readText(sent: Sent): Promise<string> {
+  async #readText(sent: Sent, options = { throwIfNotOk: true }): Promise<string> {
     let text: string;
     try {
       text = await sent.response.text();
@@ -291,10 +292,7 @@ export class ComfyHttp {
     } finally {
       sent.release();
     }
-    if (!sent.response.ok) {
-      const contentType = sent.response.headers.get('content-type');
-      throw new ComfyHttpError({ status: sent.response.status, method: sent.method, url: sent.url, contentType, bodyText: text });
-    }
+    if (options.throwIfNotOk && !sent.response.ok) throw httpError(sent, text);
     return text;
   }
 
@@ -354,6 +352,11 @@ export class ComfyHttp {
       throw mapError(err);
     }
   }
+}
+
+function httpError(sent: Sent, bodyText: string): ComfyHttpError {
+  const contentType = sent.response.headers.get('content-type');
+  return new ComfyHttpError({ status: sent.response.status, method: sent.method, url: sent.url, contentType, bodyText });
 }
 
 function tryJson(text: string): unknown {

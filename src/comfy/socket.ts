@@ -97,6 +97,9 @@ export interface ComfySocketEvents {
   gave_up: { attempts: number };
 }
 
+/** How long a close handshake may take before the socket is terminated. */
+const CLOSE_GRACE_MS = 1_000;
+
 interface Waiter {
   resolve(info: OpenInfo): void;
   reject(err: Error): void;
@@ -175,7 +178,7 @@ export class ComfySocket {
       clearTimeout(this.#reconnectTimer);
       this.#connect();
     } else if (this.#ws !== null) {
-      this.#ws.terminate(); // its close event schedules the reconnect
+      this.#drop(this.#ws, 4000, reason); // its close event schedules the reconnect
     }
   }
 
@@ -192,7 +195,7 @@ export class ComfySocket {
     const ws = this.#ws;
     if (ws !== null && ws.readyState !== WebSocket.CLOSED) {
       await new Promise<void>((resolve) => {
-        const force = setTimeout(() => ws.terminate(), 2_000);
+        const force = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
         ws.once('close', () => {
           clearTimeout(force);
           resolve();
@@ -215,7 +218,7 @@ export class ComfySocket {
     this.#ws = ws;
     this.#openTimer = setTimeout(() => {
       this.#logger.warn({ clientId: this.clientId, timeoutMs: this.#options.openTimeoutMs }, 'comfy socket: no status greeting in time');
-      ws.terminate();
+      this.#drop(ws, 4000, 'no status greeting');
     }, this.#options.openTimeoutMs);
     ws.on('open', () => {
       this.#state = 'handshaking';
@@ -312,11 +315,27 @@ export class ComfySocket {
       if (silentMs > timeoutMs) {
         this.#logger.warn({ clientId: this.clientId, silentMs }, 'comfy socket: no pong, terminating');
         this.#emitter.emit('dead', { silentMs });
-        ws.terminate();
+        this.#drop(ws, 4000, 'heartbeat timeout');
         return;
       }
       ws.ping();
     }, intervalMs);
+  }
+
+  /**
+   * Ends a socket with a close handshake when the server still answers, so its handler has
+   * unregistered our clientId before we reconnect (#16010); a frozen peer is terminated after
+   * a short grace. Either way the socket's `close` event drives what happens next.
+   */
+  #drop(ws: WebSocket, code: number, reason: string): void {
+    clearInterval(this.#heartbeatTimer);
+    if (ws.readyState === WebSocket.CONNECTING) {
+      ws.terminate();
+      return;
+    }
+    const force = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    ws.once('close', () => clearTimeout(force));
+    ws.close(code, reason);
   }
 
   #stopTimers(): void {
