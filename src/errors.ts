@@ -32,6 +32,14 @@ export const ERRORS = {
   FLEET_WORKFLOW_INVALID: { status: 422, title: 'The workflow does not validate' },
   FLEET_NO_CAPABLE_BACKEND: { status: 422, title: 'No backend in the pool can run this workflow' },
   FLEET_NO_NODE_INFO: { status: 503, title: 'No backend has reported its node definitions yet' },
+
+  // Jobs
+  FLEET_JOB_NOT_FOUND: { status: 404, title: 'No such job' },
+  FLEET_OUTPUT_NOT_FOUND: { status: 404, title: 'No such output' },
+  FLEET_IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'This Idempotency-Key was used with a different body' },
+  FLEET_QUEUE_FULL: { status: 503, title: 'The job queue is full; retry later' },
+  FLEET_BACKEND_UNAVAILABLE: { status: 502, title: 'The backend holding this file cannot be reached' },
+  FLEET_RANGE_NOT_SATISFIABLE: { status: 416, title: 'The requested range is not satisfiable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
