@@ -12,7 +12,15 @@ import { RouteCatalog } from './http/openapi.ts';
 import { jsonSerializerCompiler, zodValidatorCompiler } from './http/zod.ts';
 import { openDatabase, type Db } from './db/db.ts';
 import { Pool } from './pool/pool.ts';
+import { EventBus } from './events/bus.ts';
+import type { BackendSource } from './jobs/ports.ts';
+import { poolJobSource } from './jobs/pool-source.ts';
+import { makeResolver } from './jobs/resolver.ts';
+import { JobService, type WorkflowResolver } from './jobs/service.ts';
+import { registerTemplates } from './templates/plugin.ts';
 import healthRoutes from '../routes/health.ts';
+import jobsRoutes from '../routes/jobs.ts';
+import eventsRoutes from '../routes/events.ts';
 import docsRoutes from '../routes/docs.ts';
 
 declare module 'fastify' {
@@ -20,6 +28,9 @@ declare module 'fastify' {
     config: Config;
     pool: Pool;
     db: Db;
+    bus: EventBus;
+    jobSource: BackendSource;
+    outputsCacheDir: string;
     catalog: RouteCatalog;
     fleetVersion: string;
   }
@@ -30,6 +41,10 @@ export interface BuildOptions {
   logger?: boolean;
   /** Start the pool (spawn/attach servers) when the app becomes ready. Default true. */
   startPool?: boolean;
+  /** Backends the job engine dispatches to (tests inject in-memory ones); default: the pool. */
+  jobSource?: BackendSource;
+  /** Turns job requests into prompts; default: templates + validation against the pool. */
+  resolver?: WorkflowResolver;
 }
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -68,9 +83,29 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('pool', pool);
   if (opts.startPool !== false) app.addHook('onReady', () => pool.start());
   app.addHook('onClose', () => pool.close());
+  await registerTemplates(app, { db, nodeInfo: pool, templatesDir: config.templatesDir });
 
-  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  const bus = new EventBus();
+  app.decorate('bus', bus);
+  const jobSource = opts.jobSource ?? poolJobSource(pool);
+  app.decorate('jobSource', jobSource);
+  app.decorate('outputsCacheDir', path.join(config.dataDir, 'outputs'));
+  const jobs = new JobService({
+    db,
+    source: jobSource,
+    resolver: opts.resolver ?? makeResolver(null),
+    bus,
+    log: app.log,
+    ...config.jobs,
+  });
+  app.decorate('jobs', jobs);
+  app.addHook('onReady', async () => jobs.start());
+  app.addHook('preClose', () => jobs.close());
+
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(healthRoutes);
   await app.register(docsRoutes);
+  await app.register(jobsRoutes);
+  await app.register(eventsRoutes);
   return app;
 }

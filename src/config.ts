@@ -49,10 +49,16 @@ export const EnvSchema = z.object({
   COMFY_CRASH_LOOP_WINDOW_MS: intFrom(120_000, 1).describe('Window of the crash-loop breaker'),
   COMFY_STOP_GRACE_MS: intFrom(10_000, 0).describe('After POST /interrupt and SIGTERM to its process group, how long a server may take to exit before SIGKILL'),
   COMFY_LOG_LINES: intFrom(1000, 10, 1_000_000).describe('Lines of stdout/stderr kept in memory per spawned server (all of it also goes to DATA_DIR/servers/<id>/comfy.log)'),
+  COMFY_DRAIN_TIMEOUT_MS: intFrom(600_000, 0).describe('DELETE /servers/:id waits this long for the queue of a draining server to empty before stopping it anyway'),
   COMFY_KEEP_ON_EXIT: bool(false).describe('On a clean shutdown leave spawned servers running for the next service start to re-adopt (default: stop them; after a crash or kill -9 they are always re-adopted)'),
 
   TEMPLATES_DIR: z.string().optional().describe('Directory of workflow templates loaded at start-up'),
   BODY_LIMIT_BYTES: intFrom(10 * 1024 * 1024, 1024).describe('Largest accepted request body'),
+
+  JOB_MAX_ATTEMPTS: intFrom(3, 1, 20).describe('Attempts per job before an infrastructure failure fails it'),
+  JOB_PREFETCH: intFrom(1, 0, 8).describe('Prompts queued inside each ComfyUI beyond the running one (no idle gap between jobs)'),
+  JOB_SILENCE_MS: intFrom(120_000, 100).describe('A running prompt silent this long is checked (/queue, /history); hung → backend recovered, job requeued'),
+  JOB_MAX_QUEUED: intFrom(100_000, 1).describe('Queued jobs above which POST /jobs answers 503 with Retry-After'),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -82,10 +88,12 @@ export interface Config {
     crashLoopWindowMs: number;
     stopGraceMs: number;
     logLines: number;
+    drainTimeoutMs: number;
     keepOnExit: boolean;
   };
   templatesDir: string | null;
   bodyLimitBytes: number;
+  jobs: { maxAttempts: number; prefetch: number; silenceMs: number; maxQueued: number };
 }
 
 export class ConfigError extends Error {
@@ -188,9 +196,11 @@ function fromEnv(e: z.output<typeof EnvSchema>): Config {
       crashLoopWindowMs: e.COMFY_CRASH_LOOP_WINDOW_MS,
       stopGraceMs: e.COMFY_STOP_GRACE_MS,
       logLines: e.COMFY_LOG_LINES,
+      drainTimeoutMs: e.COMFY_DRAIN_TIMEOUT_MS,
       keepOnExit: e.COMFY_KEEP_ON_EXIT,
     },
     templatesDir: e.TEMPLATES_DIR ? path.resolve(e.TEMPLATES_DIR) : null,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    jobs: { maxAttempts: e.JOB_MAX_ATTEMPTS, prefetch: e.JOB_PREFETCH, silenceMs: e.JOB_SILENCE_MS, maxQueued: e.JOB_MAX_QUEUED },
   });
 }
