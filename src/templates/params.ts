@@ -78,10 +78,11 @@ function inputProblem(wf: ApiWorkflow, nodeId: string, input: string, defs: Node
 }
 
 /**
- * Resolves every declaration against the workflow; collects all problems into one 422.
- * `defs` may be undefined (no backend has reported yet): inputs are then checked against the graph only.
+ * Resolves every declaration against the workflow, collecting every problem (a parameter with a
+ * problem keeps the targets that did resolve). `defs` may be undefined (no backend has reported
+ * yet): inputs are then checked against the graph only.
  */
-export function resolveParameters(wf: ApiWorkflow, decls: ParametersDecl, defs: NodeDefs | undefined): ResolvedParam[] {
+export function collectParameters(wf: ApiWorkflow, decls: ParametersDecl, defs: NodeDefs | undefined): { params: ResolvedParam[]; problems: ProblemItem[] } {
   const out: ResolvedParam[] = [];
   const problems: ProblemItem[] = [];
   for (const [name, decl] of Object.entries(decls)) {
@@ -111,9 +112,15 @@ export function resolveParameters(wf: ApiWorkflow, decls: ParametersDecl, defs: 
     });
     out.push({ name, decl, targets });
   }
+  return { params: out, problems };
+}
+
+/** Like collectParameters, but any problem is one 422 FLEET_PARAMETER_REFERENCE listing them all. */
+export function resolveParameters(wf: ApiWorkflow, decls: ParametersDecl, defs: NodeDefs | undefined): ResolvedParam[] {
+  const { params, problems } = collectParameters(wf, decls, defs);
   if (problems.length > 0) {
     const first = problems[0]?.message ?? '';
     throw new FleetError('FLEET_PARAMETER_REFERENCE', problems.length === 1 ? first : `${first} (and ${problems.length - 1} more)`, { errors: problems });
   }
-  return out;
+  return params;
 }

@@ -128,14 +128,15 @@ function defaultOf(spec: InputSpec | undefined): unknown {
 }
 
 /** Problems with a declaration once its schema is known: type conflicts and bad declared defaults. */
-export function declarationProblems(d: DerivedParam, declaredDefault: unknown): string[] {
-  const out: string[] = [];
-  if (d.conflict) out.push(`Parameter "${d.name}": ${d.conflict}`);
-  if (declaredDefault === RANDOM && d.spec !== undefined && d.spec.kind !== 'INT') {
-    out.push(`Parameter "${d.name}": the default "random" is only for integer (seed) inputs`);
-  } else if (declaredDefault !== undefined && declaredDefault !== RANDOM) {
-    const r = d.zod.safeParse(declaredDefault);
-    if (!r.success) out.push(`Parameter "${d.name}": default ${JSON.stringify(declaredDefault)} is not valid: ${r.error.issues[0]?.message ?? 'invalid'}`);
+export function declarationProblems(d: DerivedParam): { kind: 'conflict' | 'default'; message: string }[] {
+  const out: { kind: 'conflict' | 'default'; message: string }[] = [];
+  if (d.conflict) out.push({ kind: 'conflict', message: `Parameter "${d.name}": ${d.conflict}` });
+  const given = d.declaredDefault;
+  if (given === RANDOM && d.spec !== undefined && d.spec.kind !== 'INT') {
+    out.push({ kind: 'default', message: `Parameter "${d.name}": the default "random" is only for integer (seed) inputs` });
+  } else if (given !== undefined && given !== RANDOM) {
+    const r = d.zod.safeParse(given);
+    if (!r.success) out.push({ kind: 'default', message: `Parameter "${d.name}": default ${JSON.stringify(given)} is not valid: ${r.error.issues[0]?.message ?? 'invalid'}` });
   }
   return out;
 }
