@@ -18,7 +18,6 @@ import { poolJobSource } from './jobs/pool-source.ts';
 import { makeResolver } from './jobs/resolver.ts';
 import { JobService, type WorkflowResolver } from './jobs/service.ts';
 import { registerTemplates } from './templates/plugin.ts';
-import { registerTemplates } from './templates/plugin.ts';
 import healthRoutes from '../routes/health.ts';
 import jobsRoutes from '../routes/jobs.ts';
 import eventsRoutes from '../routes/events.ts';
@@ -84,7 +83,6 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('pool', pool);
   if (opts.startPool !== false) app.addHook('onReady', () => pool.start());
   app.addHook('onClose', () => pool.close());
-  await registerTemplates(app, { db, nodeInfo: pool, templatesDir: config.templatesDir });
   await registerTemplates(app, { db, nodeInfo: pool, templatesDir: config.templatesDir });
 
   const bus = new EventBus();
