@@ -16,79 +16,30 @@
  * every socket open, on silence, optionally on a cadence, and on demand.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
+import {
+  ComfyClientOptionsSchema,
+  type ComfyClientEvents,
+  type ComfyClientOptions,
+  type InterruptOutcome,
+  type ReconcileReport,
+  type SocketPort,
+  type SubmitOptions,
+} from './client-options.ts';
 import { TypedEmitter } from './emitter.ts';
-import { ComfyClientClosedError, ComfyPromptLostError } from './errors.ts';
+import { ComfyClientClosedError, ComfyPromptLostError, ComfyUnreachableError } from './errors.ts';
 import { ComfyHttp, type CallOptions } from './http.ts';
 import { silentLogger, type ComfyLogger } from './logger.ts';
 import { isExecutionBlocked, type NodeOutput, type WsMessage } from './messages.ts';
 import type { PreviewFrame, TextFrame } from './preview.ts';
 import type { HistoryEntry } from './replies.ts';
+import { locatePrompts } from './reconcile.ts';
 import { buildResult, type Terminal } from './result.ts';
 import { PromptRun, type PromptEvent, type RunControl } from './run.ts';
-import { ComfySocket, type ComfySocketEvents, type ComfySocketOptions, type OpenInfo, type SocketState } from './socket.ts';
+import { ComfySocket, type OpenInfo } from './socket.ts';
 
-/** What the client needs of a socket; `ComfySocket` is the real one, tests pass a fake. */
-export interface SocketPort {
-  readonly clientId: string;
-  readonly lastFrameAt: number;
-  readonly state: SocketState;
-  on<K extends keyof ComfySocketEvents>(event: K, listener: (payload: ComfySocketEvents[K]) => void): () => void;
-  start(): void;
-  opened(): Promise<OpenInfo>;
-  reconnect(reason: string): void;
-  close(): Promise<void>;
-}
-
-export const ComfyClientOptionsSchema = z.object({
-  baseUrl: z.url({ protocol: /^https?$/ }),
-  /** Fixed per backend so a reconnect gets the events of prompts already submitted. */
-  clientId: z.string().min(1).optional(),
-  apiPrefix: z.string().default('/api'),
-  httpTimeoutMs: z.number().int().positive().default(30_000),
-  /** How long to poll /history/{id} after a terminal event while it is still `{}`. */
-  historyRetry: z
-    .object({ attempts: z.number().int().min(1).default(20), delayMs: z.number().int().min(0).default(100) })
-    .prefault({}),
-  /** No frame for this long while prompts are in flight → `silence` event and reconcile. */
-  silenceMs: z.number().int().positive().default(60_000),
-  /** Reconcile in-flight prompts on this cadence as well (null: only on open/silence/demand). */
-  reconcileEveryMs: z.number().int().positive().nullable().default(null),
-});
-
-export type ComfyClientOptions = z.input<typeof ComfyClientOptionsSchema> & {
-  logger?: ComfyLogger;
-  /** Socket tuning (reconnect, heartbeat, …); baseUrl/clientId/apiPrefix come from above. */
-  socketOptions?: Omit<ComfySocketOptions, 'baseUrl' | 'clientId' | 'apiPrefix' | 'logger'>;
-  fetch?: typeof globalThis.fetch;
-  /** Injected transports (tests); built from baseUrl when absent. */
-  http?: ComfyHttp;
-  socket?: SocketPort;
-};
-
-export interface SubmitOptions extends CallOptions {
-  extraData?: Record<string, unknown>;
-  number?: number;
-  front?: boolean;
-  partialExecutionTargets?: string[];
-  /** Receives every event of the run, including those that arrive before `submit` resolves. */
-  onEvent?: (event: PromptEvent) => void;
-}
-
-export interface ReconcileReport {
-  finished: string[];
-  stillRunning: string[];
-  lost: string[];
-}
-
-export interface ComfyClientEvents {
-  /** A reconciliation looked at in-flight prompts. */
-  reconciled: ReconcileReport & { reason: string };
-  /** No websocket frame for `silentMs` while prompts were in flight. */
-  silence: { silentMs: number; promptIds: string[] };
-}
-
-export type InterruptOutcome = 'interrupted' | 'dequeued' | 'not_found';
+export { ComfyClientOptionsSchema } from './client-options.ts';
+export type { ComfyClientEvents, ComfyClientOptions, InterruptOutcome, ReconcileReport, SocketPort, SubmitOptions } from './client-options.ts';
 
 interface Tracked {
   run: PromptRun;
@@ -130,6 +81,7 @@ export class ComfyClient {
       this.socket.on('preview', (frame) => this.#onPreview(frame)),
       this.socket.on('text', (frame) => this.#onText(frame)),
       this.socket.on('open', (info) => this.#onOpen(info)),
+      this.socket.on('gave_up', ({ attempts }) => this.#onGaveUp(attempts)),
     );
   }
 
@@ -283,6 +235,15 @@ export class ComfyClient {
     this.reconcile(reason).catch((err: unknown) => this.#logger.warn({ err, reason }, 'comfy: reconcile failed'));
   }
 
+  /** The socket stopped retrying: nothing will tell us about in-flight prompts any more. */
+  #onGaveUp(attempts: number): void {
+    for (const tracked of [...this.#tracked.values()]) {
+      const error = new ComfyUnreachableError({ reason: 'network', url: this.http.baseUrl });
+      error.message = `${error.message}: websocket gave up after ${attempts} attempts`;
+      this.#fail(tracked, error);
+    }
+  }
+
   #push(promptId: string | null | undefined, event: PromptEvent): void {
     this.#lastActivityAt = Date.now();
     if (!promptId) return;
@@ -321,40 +282,22 @@ export class ComfyClient {
   }
 
   async #reconcileOnce(reason: string): Promise<ReconcileReport> {
+    const ids = [...this.#tracked.values()].filter((t) => t.accepted && !t.finishing).map((t) => t.run.promptId);
     const report: ReconcileReport = { finished: [], stillRunning: [], lost: [] };
-    const candidates = () => [...this.#tracked.values()].filter((t) => t.accepted && !t.finishing);
-    const ids = candidates().map((t) => t.run.promptId);
     if (ids.length === 0) return report;
-    const entries = new Map<string, HistoryEntry>();
-    for (const id of ids) {
-      const entry = await this.http.history(id);
-      if (entry !== null) entries.set(id, entry);
-    }
-    const notInHistory = ids.filter((id) => !entries.has(id));
-    if (notInHistory.length > 0) {
-      const queue = await this.http.queue();
-      const queued = new Set([...queue.running, ...queue.pending].map((item) => item.promptId));
-      for (const id of notInHistory) {
-        if (queued.has(id)) {
-          report.stillRunning.push(id);
-          continue;
-        }
-        // It may have finished between the two reads: look once more before calling it lost.
-        const entry = await this.http.history(id);
-        if (entry !== null) entries.set(id, entry);
-        else report.lost.push(id);
-      }
-    }
-    for (const [id, entry] of entries) {
+    const where = await locatePrompts(this.http, ids);
+    report.stillRunning = where.stillRunning;
+    for (const [id, entry] of where.finished) {
       const tracked = this.#tracked.get(id);
-      if (tracked === undefined || tracked.finishing) continue;
-      tracked.finishing = true;
+      if (tracked === undefined || tracked.finishing) continue; // an event finished it meanwhile
       report.finished.push(id);
       this.#settle(tracked, buildResult({ promptId: id, terminal: tracked.terminal, entry, eventOutputs: tracked.eventOutputs, completedBy: 'reconcile' }));
     }
-    for (const id of report.lost) {
+    for (const id of where.lost) {
       const tracked = this.#tracked.get(id);
-      if (tracked !== undefined && !tracked.finishing) this.#fail(tracked, new ComfyPromptLostError(id));
+      if (tracked === undefined || tracked.finishing) continue;
+      report.lost.push(id);
+      this.#fail(tracked, new ComfyPromptLostError(id));
     }
     this.#logger.info({ reason, ...report }, 'comfy: reconciled in-flight prompts');
     this.#emitter.emit('reconciled', { reason, ...report });

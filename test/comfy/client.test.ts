@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { ComfyClient, type ComfyClientOptions } from '../../src/comfy/client.ts';
-import { ComfyClientClosedError, ComfyPromptError, ComfyPromptLostError } from '../../src/comfy/errors.ts';
+import pino from 'pino';
+import { ComfyClientClosedError, ComfyPromptError, ComfyPromptLostError, ComfyUnreachableError } from '../../src/comfy/errors.ts';
 import { ComfyHttp } from '../../src/comfy/http.ts';
 import { encodeBinaryFrame } from '../../src/comfy/preview.ts';
 import type { PromptEvent } from '../../src/comfy/run.ts';
@@ -198,4 +199,27 @@ test('close() is idempotent, rejects in-flight prompts and refuses new ones', as
   assert.equal(socket.closed, 1);
   await assert.rejects(run.done, ComfyClientClosedError);
   await assert.rejects(client.submit(PROMPT), ComfyClientClosedError);
+});
+
+test('when the socket gives up, in-flight prompts fail as unreachable', async (t) => {
+  const { socket, client } = setup(t);
+  await client.start();
+  const run = await client.submit(PROMPT);
+  socket.giveUp(5);
+  const err = await run.done.catch((e: unknown) => e);
+  assert.ok(err instanceof ComfyUnreachableError);
+  assert.match(err.message, /gave up after 5 attempts/);
+  assert.deepEqual(client.inFlight(), []);
+});
+
+test('a pino logger is accepted as is, and hears about reconciliation', async (t) => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+  const { backend, socket, client } = setup(t, { logger });
+  await client.start();
+  const run = await client.submit(PROMPT);
+  backend.finish(run.promptId, 'success');
+  socket.open();
+  await run.done;
+  assert.ok(lines.some((line) => line.includes('reconciled in-flight prompts')));
 });

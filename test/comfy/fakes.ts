@@ -47,6 +47,11 @@ export class FakeSocket implements SocketPort {
     this.#emitter.emit('open', { sid: this.clientId, reconnect: this.#opens > 1 });
   }
 
+  giveUp(attempts: number): void {
+    this.state = 'stopped';
+    this.#emitter.emit('gave_up', { attempts });
+  }
+
   /** Delivers a JSON message as if it came off the wire. */
   send(raw: unknown): void {
     this.lastFrameAt = Date.now();

@@ -104,13 +104,23 @@ test('sockets closed by the server mid-run: the client reconnects and the prompt
   const opens: boolean[] = [];
   client.socket.on('open', (info) => opens.push(info.reconnect));
   let progress = 0;
-  const run = await client.submit(slowTxt2img(30, 1), { onEvent: (e) => { if (e.type === 'progress') progress++; } });
+  let progressAfterReconnect = 0;
+  const run = await client.submit(slowTxt2img(40, 1), {
+    onEvent: (e) => {
+      if (e.type !== 'progress') return;
+      progress++;
+      if (opens.includes(true)) progressAfterReconnect++;
+    },
+  });
   await waitFor(() => progress >= 2, 20_000, 'sampler progress');
   await standin.faults({ closeSockets: true });
   const result = await run.done;
   assert.equal(result.status, 'success');
   assert.ok(outputFiles(result.outputs).length >= 1);
   assert.ok(opens.includes(true), 'reconnected');
+  // Events reach the new socket under the same clientId: it was not unregistered (#16010).
+  assert.ok(progressAfterReconnect > 0, 'progress arrived on the new socket');
+  assert.equal(result.completedBy, 'event');
 });
 
 test('server killed (SIGKILL) and restarted on the same port: the in-flight prompt is reported lost', { timeout: 60_000 }, async (t) => {
