@@ -19,6 +19,7 @@ import { makeResolver } from './jobs/resolver.ts';
 import { JobService, type WorkflowResolver } from './jobs/service.ts';
 import { registerTemplates } from './templates/plugin.ts';
 import healthRoutes from '../routes/health.ts';
+import serversRoutes from '../routes/servers.ts';
 import jobsRoutes from '../routes/jobs.ts';
 import eventsRoutes from '../routes/events.ts';
 import docsRoutes from '../routes/docs.ts';
@@ -79,7 +80,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     db.close();
   });
 
-  const pool = new Pool({ config });
+  const pool = new Pool({ config, logger: app.log });
   app.decorate('pool', pool);
   if (opts.startPool !== false) app.addHook('onReady', () => pool.start());
   app.addHook('onClose', () => pool.close());
@@ -104,6 +105,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(healthRoutes);
+  await app.register(serversRoutes);
   await app.register(docsRoutes);
   await app.register(jobsRoutes);
   await app.register(eventsRoutes);

@@ -139,6 +139,11 @@ export class Pool {
     return b ? summariseBackend(b) : undefined;
   }
 
+  /** Like get(), but an unknown id is FLEET_SERVER_NOT_FOUND. */
+  summary(id: string): BackendSummary {
+    return summariseBackend(this.#mustGet(id));
+  }
+
   /**
    * The ComfyClient of a backend, for submitting prompts: null unless it is connected (it is
    * replaced when a spawned server comes back on another port, so fetch it per dispatch).
