@@ -126,6 +126,8 @@ export class PromptExecutor {
     this.#addMessage(run, 'execution_start', { prompt_id: item.promptId }, false);
     run.sigs = cache.signatures(item.prompt, (id) => this.#isChanged(item.prompt, id));
     const cached = keysOf(item.prompt).filter((id) => cache.get(run.sigs.get(id)) !== undefined);
+    // Pin cached outputs now so LRU eviction during the run cannot take them from a consumer.
+    for (const id of cached) run.results.set(id, cache.get(run.sigs.get(id))?.outputs ?? []);
     this.#addMessage(run, 'execution_cached', { nodes: cached, prompt_id: item.promptId }, false);
     run.hasModelNodes = keysOf(item.prompt).some((id) => MODEL_CLASSES.has(String(item.prompt[id]?.class_type)));
     const list = new ExecutionList(item.prompt, (id) => cache.get(run.sigs.get(id)) !== undefined,
@@ -173,7 +175,9 @@ export class PromptExecutor {
     for (const [name, v] of entriesOf(run.prompt[id]?.inputs ?? {})) {
       if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string') {
         const slot = typeof v[1] === 'number' ? v[1] : 0;
-        inputs[name] = run.results.get(v[0])?.[slot];
+        // Cached upstream nodes are never staged; their outputs come straight from the cache.
+        const outputs = run.results.get(v[0]) ?? this.#deps.cache.get(run.sigs.get(v[0]))?.outputs;
+        inputs[name] = outputs?.[slot];
       } else inputs[name] = v;
     }
     return inputs;
