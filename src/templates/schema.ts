@@ -35,7 +35,8 @@ export interface DerivedParam {
 
 function specFromLiteral(v: unknown, input: string): InputSpec | undefined {
   const seed = input === 'seed' || input === 'noise_seed';
-  if (typeof v === 'number') return Number.isInteger(v) ? { kind: 'INT', control: seed } : { kind: 'FLOAT', control: false };
+  // JSON cannot tell 7.0 from 7, so only seeds are taken as integers; the node info, once known, is exact.
+  if (typeof v === 'number') return seed && Number.isInteger(v) ? { kind: 'INT', control: true } : { kind: 'FLOAT', control: false };
   if (typeof v === 'string') return { kind: 'STRING', multiline: false };
   if (typeof v === 'boolean') return { kind: 'BOOLEAN' };
   return undefined;
