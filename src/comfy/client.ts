@@ -27,7 +27,13 @@ import {
   type SubmitOptions,
 } from './client-options.ts';
 import { TypedEmitter } from './emitter.ts';
-import { ComfyClientClosedError, ComfyPromptLostError, ComfyUnreachableError } from './errors.ts';
+import {
+  ComfyClientClosedError,
+  ComfyHttpError,
+  ComfyPromptError,
+  ComfyPromptLostError,
+  ComfyUnreachableError,
+} from './errors.ts';
 import { ComfyHttp, type CallOptions } from './http.ts';
 import { silentLogger, type ComfyLogger } from './logger.ts';
 import { isExecutionBlocked, type NodeOutput, type WsMessage } from './messages.ts';
@@ -128,8 +134,19 @@ export class ComfyClient {
     } catch (err) {
       this.#tracked.delete(promptId);
       control.reject(err instanceof Error ? err : new Error(String(err)));
+      if (!(err instanceof ComfyPromptError || err instanceof ComfyHttpError)) this.#cancelGhost(promptId);
       throw err;
     }
+  }
+
+  /**
+   * No answer to the POST (timeout, reset, abort): the server may have queued it anyway. We own
+   * the id, so withdraw it on a best-effort basis instead of leaving unowned work on the GPU.
+   */
+  #cancelGhost(promptId: string): void {
+    const call = { timeoutMs: 5_000 };
+    Promise.all([this.http.deleteFromQueue([promptId], call), this.http.interrupt(promptId, call)])
+      .catch((err: unknown) => this.#logger.debug({ err, promptId }, 'comfy: could not withdraw an unanswered prompt'));
   }
 
   /** Interrupts our prompt if it runs, removes it from the queue if it waits. */
@@ -192,6 +209,7 @@ export class ComfyClient {
         const { prompt_id: promptId, node } = message.data;
         if (!promptId) return; // the reconnect hint (§4.1): no prompt to attribute it to
         if (node === null) return this.#finish(promptId, null);
+        if (this.#tracked.has(promptId)) this.#runningPromptId = promptId; // execution_start may have been missed
         return this.#push(promptId, { type: 'executing', data: { ...message.data, node } });
       }
       case 'progress':

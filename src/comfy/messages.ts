@@ -180,8 +180,8 @@ export type WsParseResult =
   | { ok: true; message: WsMessage }
   | { ok: false; unknown: UnknownWsFrame };
 
-/** Parses one text frame (the raw string, or an already decoded JSON value). Never throws. */
-export function parseWsMessage(input: string | unknown): WsParseResult {
+/** Parses one text frame: the raw string, or an already decoded JSON value. Never throws. */
+export function parseWsMessage(input: unknown): WsParseResult {
   let raw: unknown = input;
   if (typeof input === 'string') {
     try {

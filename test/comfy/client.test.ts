@@ -223,3 +223,17 @@ test('a pino logger is accepted as is, and hears about reconciliation', async (t
   await run.done;
   assert.ok(lines.some((line) => line.includes('reconciled in-flight prompts')));
 });
+
+test('a POST without an answer withdraws the prompt it may have queued', async (t) => {
+  const { backend, client } = setup(t);
+  await client.start();
+  backend.onPrompt = () => {
+    throw new TypeError('fetch failed');
+  };
+  await assert.rejects(client.submit(PROMPT), ComfyUnreachableError);
+  await waitFor(() => backend.calls.includes('POST /interrupt'), 2_000, 'withdrawal');
+  assert.ok(backend.calls.includes('POST /queue'));
+  const id = String(backend.posted[0]?.['prompt_id']);
+  assert.deepEqual(client.inFlight(), []);
+  assert.match(id, /^[0-9a-f-]{36}$/);
+});
