@@ -83,14 +83,16 @@ const jobsRoutes: FastifyPluginAsync = async (app) => {
     },
   }, async (req, reply) => {
     const out = app.jobs.output(req.params.id, req.params.n);
-    const backend = app.jobSource.backends().find((b) => b.id === out.backendId);
-    if (!backend) throw new FleetError('FLEET_BACKEND_UNAVAILABLE', `Backend ${out.backendId} that holds this file is not in the pool`);
     return streamOutput(reply, {
       cacheDir: app.outputsCacheDir,
       key: `${req.params.id}/${req.params.n}`,
       name: out.name,
       range: req.headers.range,
-      fetch: (range) => backend.view(out.ref, range),
+      fetch: (range) => {
+        const backend = app.jobSource.backends().find((b) => b.id === out.backendId);
+        if (!backend) throw new FleetError('FLEET_BACKEND_UNAVAILABLE', `Backend ${out.backendId} that holds this file is not in the pool`);
+        return backend.view(out.ref, range);
+      },
     });
   });
 };

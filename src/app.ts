@@ -97,6 +97,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     resolver: opts.resolver ?? makeResolver(null),
     bus,
     log: app.log,
+    outputsDir: path.join(config.dataDir, 'outputs'),
     ...config.jobs,
   });
   app.decorate('jobs', jobs);

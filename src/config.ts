@@ -58,6 +58,7 @@ export const EnvSchema = z.object({
   JOB_MAX_ATTEMPTS: intFrom(3, 1, 20).describe('Attempts per job before an infrastructure failure fails it'),
   JOB_PREFETCH: intFrom(1, 0, 8).describe('Prompts queued inside each ComfyUI beyond the running one (no idle gap between jobs)'),
   JOB_SILENCE_MS: intFrom(120_000, 100).describe('A running prompt silent this long is checked (/queue, /history); hung → backend recovered, job requeued'),
+  JOB_COLLECT_OUTPUTS: bool(true).describe('Copy outputs into DATA_DIR/outputs after success, then delete the prompt from ComfyUI history'),
   JOB_MAX_QUEUED: intFrom(100_000, 1).describe('Queued jobs above which POST /jobs answers 503 with Retry-After'),
 });
 
@@ -93,7 +94,7 @@ export interface Config {
   };
   templatesDir: string | null;
   bodyLimitBytes: number;
-  jobs: { maxAttempts: number; prefetch: number; silenceMs: number; maxQueued: number };
+  jobs: { maxAttempts: number; prefetch: number; silenceMs: number; maxQueued: number; collect: boolean };
 }
 
 export class ConfigError extends Error {
@@ -201,6 +202,6 @@ function fromEnv(e: z.output<typeof EnvSchema>): Config {
     },
     templatesDir: e.TEMPLATES_DIR ? path.resolve(e.TEMPLATES_DIR) : null,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
-    jobs: { maxAttempts: e.JOB_MAX_ATTEMPTS, prefetch: e.JOB_PREFETCH, silenceMs: e.JOB_SILENCE_MS, maxQueued: e.JOB_MAX_QUEUED },
+    jobs: { maxAttempts: e.JOB_MAX_ATTEMPTS, prefetch: e.JOB_PREFETCH, silenceMs: e.JOB_SILENCE_MS, maxQueued: e.JOB_MAX_QUEUED, collect: e.JOB_COLLECT_OUTPUTS },
   });
 }

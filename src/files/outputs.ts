@@ -73,21 +73,39 @@ export async function streamOutput(
   const body = Readable.fromWeb(res.body as unknown as WebReadableStream);
   if (res.status !== 200) return reply.send(body);
 
-  // Whole file: tee into the cache; it becomes visible only once complete (rename + meta last).
+  // Whole file: tee into the cache; it becomes visible only once complete.
+  const toClient = new PassThrough();
+  const toDisk = new PassThrough();
+  body.pipe(toClient);
+  body.pipe(toDisk);
+  void writeCache(file, toDisk, contentType, Number(res.headers.get('content-length') ?? Number.NaN));
+  return reply.send(toClient);
+}
+
+/** Writes a whole file into the cache: temp file, then rename, then the meta file last. */
+async function writeCache(file: string, body: Readable, contentType: string, expected: number): Promise<boolean> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.part`;
-  const toClient = new PassThrough();
-  const toDisk = createWriteStream(tmp);
   let size = 0;
   body.on('data', (chunk: Buffer) => { size += chunk.length; });
-  body.pipe(toClient);
-  pipeline(body, toDisk)
-    .then(async () => {
-      const expected = Number(res.headers.get('content-length') ?? size);
-      if (expected !== size) throw new Error('short read');
-      await fs.rename(tmp, file);
-      await fs.writeFile(metaFile, JSON.stringify({ contentType, size } satisfies Meta));
-    })
-    .catch(() => fs.rm(tmp, { force: true }));
-  return reply.send(toClient);
+  try {
+    await pipeline(body, createWriteStream(tmp));
+    if (Number.isFinite(expected) && expected !== size) throw new Error('short read');
+    await fs.rename(tmp, file);
+    await fs.writeFile(`${file}.meta.json`, JSON.stringify({ contentType, size } satisfies Meta));
+    return true;
+  } catch {
+    await fs.rm(tmp, { force: true });
+    return false;
+  }
+}
+
+/** Fetches a whole output into the cache unless it is there already; true when cached. */
+export async function cacheOutput(o: { cacheDir: string; key: string; fetch: () => Promise<Response> }): Promise<boolean> {
+  const file = path.join(o.cacheDir, o.key);
+  if (await fs.access(`${file}.meta.json`).then(() => true, () => false)) return true;
+  const res = await o.fetch();
+  if (!res.ok || !res.body) return false;
+  const body = Readable.fromWeb(res.body as unknown as WebReadableStream);
+  return writeCache(file, body, res.headers.get('content-type') ?? 'application/octet-stream', Number(res.headers.get('content-length') ?? Number.NaN));
 }

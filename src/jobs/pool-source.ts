@@ -150,6 +150,10 @@ class PoolJobBackend implements JobBackend {
     await this.#client().http.free({ unloadModels: true, freeMemory: true });
   }
 
+  async forget(promptId: string): Promise<void> {
+    await this.#client().http.deleteHistory([promptId]);
+  }
+
   async view(ref: FileRef, range?: string): Promise<Response> {
     return this.#client().http.view(ref, range ? { range } : {});
   }

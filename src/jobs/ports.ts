@@ -77,6 +77,8 @@ export interface JobBackend {
   recover(reason: string): Promise<void>;
   /** After an OOM: unload models and free memory before taking more work. */
   free(): Promise<void>;
+  /** Drops a finished prompt from ComfyUI's history once we have its results (history grows without bound otherwise). */
+  forget(promptId: string): Promise<void>;
   /** Streams a file produced by a prompt. */
   view(ref: FileRef, range?: string): Promise<Response>;
 }

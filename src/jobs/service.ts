@@ -11,6 +11,7 @@ import type { CreateJob, Job, JobProgress } from './schemas.ts';
 import { isTerminal, type JobStatus } from './states.ts';
 import { JobStore, type JobRow } from './store.ts';
 import { jobView } from './view.ts';
+import { cacheOutput } from '../files/outputs.ts';
 import type { Db } from '../db/db.ts';
 
 /** Turns a job request into the prompt to run; throws FleetError (422) listing every problem. */
@@ -32,6 +33,10 @@ export interface JobServiceOptions {
   maxAttempts: number;
   prefetch: number;
   silenceMs: number;
+  /** Where output files are cached once collected. */
+  outputsDir: string;
+  /** Collect outputs into the cache after success, then drop the prompt from ComfyUI's history. */
+  collect: boolean;
   now?: () => number;
 }
 
@@ -68,8 +73,29 @@ export class JobService {
         if (type === 'progress') this.#progress.set(jobId, data as unknown as JobProgress);
         if (type === 'succeeded' || type === 'failed' || type === 'cancelled' || type === 'retrying') this.#progress.delete(jobId);
         opts.bus.publish(jobId, type, data, o);
+        if (type === 'succeeded' && opts.collect) void this.#collect(jobId);
       },
     });
+  }
+
+  /** Copies a finished job's files to our cache, then lets ComfyUI forget the prompt. */
+  async #collect(jobId: string): Promise<void> {
+    const row = this.store.get(jobId);
+    if (!row?.prompt_id) return;
+    const backends = this.#o.source.backends();
+    let complete = true;
+    for (const o of this.store.outputs(jobId)) {
+      const b = backends.find((x) => x.id === o.backend_id);
+      const ok = b
+        ? await cacheOutput({ cacheDir: this.#o.outputsDir, key: `${jobId}/${o.n}`, fetch: () => b.view({ filename: o.filename, subfolder: o.subfolder, type: o.type }) }).catch(() => false)
+        : false;
+      complete &&= ok;
+    }
+    const owner = backends.find((x) => x.id === row.backend_id);
+    if (complete && owner) {
+      await owner.forget(row.prompt_id).catch((err: unknown) => this.#o.log.warn({ err, jobId }, 'could not delete the prompt from ComfyUI history'));
+    }
+    if (!complete) this.#o.log.warn({ jobId }, 'outputs not fully collected; they stay on the backend');
   }
 
   start(): void {

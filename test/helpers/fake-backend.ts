@@ -111,6 +111,11 @@ export class FakeBackend implements JobBackend {
     this.frees++;
   }
 
+  readonly forgotten: string[] = [];
+  async forget(promptId: string): Promise<void> {
+    this.forgotten.push(promptId);
+  }
+
   async view(ref: FileRef): Promise<Response> {
     return new Response(`bytes of ${ref.filename}`, { headers: { 'content-type': 'image/png' } });
   }

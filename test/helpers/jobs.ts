@@ -23,7 +23,7 @@ export function tempDb(t: TestContext, dir = mkdtempSync(path.join(os.tmpdir(), 
   return { db, dir };
 }
 
-export function makeJobs(t: TestContext, source: FakeSource, opts: Partial<{ maxAttempts: number; prefetch: number; silenceMs: number; maxQueued: number; db: Db }> = {}) {
+export function makeJobs(t: TestContext, source: FakeSource, opts: Partial<{ maxAttempts: number; prefetch: number; silenceMs: number; maxQueued: number; db: Db; collect: boolean }> = {}) {
   const db = opts.db ?? tempDb(t).db;
   const bus = new EventBus();
   const jobs = new JobService({
@@ -36,6 +36,8 @@ export function makeJobs(t: TestContext, source: FakeSource, opts: Partial<{ max
     maxAttempts: opts.maxAttempts ?? 3,
     prefetch: opts.prefetch ?? 1,
     silenceMs: opts.silenceMs ?? 60_000,
+    outputsDir: path.join(mkdtempSync(path.join(os.tmpdir(), 'fleet-out-')), 'outputs'),
+    collect: opts.collect ?? false,
   });
   jobs.start();
   t.after(() => jobs.close());

@@ -138,3 +138,17 @@ test('outputs: listed, streamed from the backend, cached, Range served from the 
   assert.equal(bad.statusCode, 416);
   assert.equal((await app.inject({ method: 'GET', url: `/jobs/${job.id}/outputs/7` })).statusCode, 404);
 });
+
+test('collection: outputs are copied to our cache, the prompt leaves ComfyUI history, downloads survive the backend', async (t) => {
+  const b = new FakeBackend('b1');
+  const source = new FakeSource([b]);
+  const app = await makeApp(t, { JOB_COLLECT_OUTPUTS: 'true' }, { jobSource: source, resolver: passThrough });
+  const job = (await app.inject({ method: 'POST', url: '/jobs?wait=5', payload: { workflow: workflow() } })).json() as Job;
+  assert.equal(job.status, 'succeeded');
+  await until(() => b.forgotten.length, (n) => n === 1, 5000, 'history deleted after collection');
+  assert.deepEqual(b.forgotten, [job.attempts[0]?.promptId]);
+  source.list.splice(0);
+  const res = await app.inject({ method: 'GET', url: `/jobs/${job.id}/outputs/0` });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.body, `bytes of ${job.outputs[0]?.filename}`);
+});
