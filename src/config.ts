@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ApiKeysSchema, type ApiKey } from './auth/keys.ts';
+import { OriginsSchema } from './auth/origins.ts';
 
 const csv = z
   .string()
@@ -18,6 +20,9 @@ const bool = (def: boolean) =>
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Settings whose values must never be echoed in an error message. */
+const SECRET_SETTINGS = new Set(['API_KEYS']);
 
 const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
 
@@ -60,6 +65,15 @@ export const EnvSchema = z.object({
   JOB_SILENCE_MS: intFrom(120_000, 100).describe('A running prompt silent this long is checked (/queue, /history); hung → backend recovered, job requeued'),
   JOB_COLLECT_OUTPUTS: bool(true).describe('Copy outputs into DATA_DIR/outputs after success, then delete the prompt from ComfyUI history'),
   JOB_MAX_QUEUED: intFrom(100_000, 1).describe('Queued jobs above which POST /jobs answers 503 with Retry-After'),
+
+  API_KEYS: ApiKeysSchema.describe('API keys as `name:secret:scope+scope` entries, comma-separated (or a YAML list in CONFIG_FILE). Scopes: `read`, `submit` (jobs, uploads; implies read), `admin` (servers, templates, every job; implies both). Secrets: 16+ characters. Empty: no authentication, and the service refuses to bind to anything but loopback'),
+  TICKET_TTL_MS: intFrom(60_000, 1000, 3_600_000).describe('Lifetime of a single-use ticket from POST /auth/ticket (for EventSource and WebSocket, which cannot send headers)'),
+  CORS_ORIGINS: OriginsSchema.describe('Comma-separated browser origins allowed by CORS and on the websocket (e.g. `https://app.example.com`), or `*`. The service\'s own origin is always allowed'),
+  RATE_LIMIT_PER_MINUTE: intFrom(600, 0).describe('Requests per minute per key (per IP without a key); 0 disables. Over the limit: 429 FLEET_RATE_LIMITED with Retry-After'),
+  MAX_QUEUED_PER_KEY: intFrom(1000, 0).describe('Queued jobs one key may have at a time; 0 disables. Over the cap: 429 FLEET_QUOTA_EXCEEDED'),
+  METRICS_PUBLIC: bool(false).describe('Serve GET /metrics without credentials (otherwise it needs the read scope)'),
+  ALLOW_PRIVATE_URLS: bool(false).describe('Allow client-given URLs (webhooks) that resolve to loopback, private, link-local or other non-public addresses'),
+  SHUTDOWN_GRACE_MS: intFrom(30_000, 0).describe('On SIGTERM: stop taking jobs (503 FLEET_SHUTTING_DOWN), then wait this long for running jobs to finish before closing'),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -95,6 +109,17 @@ export interface Config {
   templatesDir: string | null;
   bodyLimitBytes: number;
   jobs: { maxAttempts: number; prefetch: number; silenceMs: number; maxQueued: number; collect: boolean };
+  auth: {
+    /** Digests only (src/auth/keys.ts). Empty means open mode, loopback only. */
+    keys: readonly ApiKey[];
+    ticketTtlMs: number;
+    corsOrigins: readonly string[];
+    rateLimitPerMinute: number;
+    maxQueuedPerKey: number;
+    metricsPublic: boolean;
+    allowPrivateUrls: boolean;
+  };
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -156,7 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!result.success) {
     for (const issue of result.error.issues) {
       const name = String(issue.path[0] ?? '?');
-      issues.push(`${name}: ${issue.message} (got ${JSON.stringify(merged[name])})`);
+      issues.push(`${name}: ${issue.message}${SECRET_SETTINGS.has(name) ? '' : ` (got ${JSON.stringify(merged[name])})`}`);
     }
   }
   if (issues.length > 0 || !result.success) throw new ConfigError(issues);
@@ -203,5 +228,15 @@ function fromEnv(e: z.output<typeof EnvSchema>): Config {
     templatesDir: e.TEMPLATES_DIR ? path.resolve(e.TEMPLATES_DIR) : null,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     jobs: { maxAttempts: e.JOB_MAX_ATTEMPTS, prefetch: e.JOB_PREFETCH, silenceMs: e.JOB_SILENCE_MS, maxQueued: e.JOB_MAX_QUEUED, collect: e.JOB_COLLECT_OUTPUTS },
+    auth: {
+      keys: e.API_KEYS,
+      ticketTtlMs: e.TICKET_TTL_MS,
+      corsOrigins: e.CORS_ORIGINS,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      maxQueuedPerKey: e.MAX_QUEUED_PER_KEY,
+      metricsPublic: e.METRICS_PUBLIC,
+      allowPrivateUrls: e.ALLOW_PRIVATE_URLS,
+    },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   });
 }

@@ -40,6 +40,14 @@ export const ERRORS = {
   FLEET_QUEUE_FULL: { status: 503, title: 'The job queue is full; retry later' },
   FLEET_BACKEND_UNAVAILABLE: { status: 502, title: 'The backend holding this file cannot be reached' },
   FLEET_RANGE_NOT_SATISFIABLE: { status: 416, title: 'The requested range is not satisfiable' },
+
+  // Access control and limits
+  FLEET_UNAUTHORIZED: { status: 401, title: 'Missing, unknown or expired credentials' },
+  FLEET_FORBIDDEN: { status: 403, title: 'These credentials do not allow this' },
+  FLEET_RATE_LIMITED: { status: 429, title: 'Too many requests; retry later' },
+  FLEET_QUOTA_EXCEEDED: { status: 429, title: 'Too many queued jobs for this key; retry later' },
+  FLEET_URL_FORBIDDEN: { status: 422, title: 'The URL points at a private, local or otherwise forbidden address' },
+  FLEET_SHUTTING_DOWN: { status: 503, title: 'The service is shutting down; retry on another instance or later' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
