@@ -206,6 +206,11 @@ export class TemplateService {
     return 'created';
   }
 
+  /** Reads trigger the import of deferred files once node info exists (backends() does it). */
+  #flushDeferred(): void {
+    if (this.#deferred.length > 0) this.backends();
+  }
+
   #importDeferred(): void {
     const pending = this.#deferred;
     this.#deferred = [];
@@ -226,6 +231,7 @@ export class TemplateService {
 
   /** Latest version, or the given one; `includeDeleted` lets jobs read versions of deleted templates. */
   stored(name: string, version?: number, opts: { includeDeleted?: boolean } = {}): StoredVersion {
+    this.#flushDeferred();
     if (version === undefined) {
       const v = this.store.latest(name);
       if (!v) throw this.#notFound(name);
@@ -243,6 +249,7 @@ export class TemplateService {
   }
 
   list(): (Omit<TemplateSummary, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string })[] {
+    this.#flushDeferred();
     return this.store.list().map((s) => ({ ...s, createdAt: iso(s.createdAt), updatedAt: iso(s.updatedAt) }));
   }
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MergedDefs, NodeCatalog, parseInputSpec } from '../../src/templates/nodeinfo.ts';
+import { MergedDefs, NodeCatalog, parseInputSpec, type NodeDefs } from '../../src/templates/nodeinfo.ts';
 import { resolveParameters, type ParametersDecl } from '../../src/templates/params.ts';
 import { declarationProblems, deriveParameter } from '../../src/templates/schema.ts';
 import { suggestParameters } from '../../src/templates/suggest.ts';
 import type { ApiWorkflow } from '../../src/templates/workflow.ts';
 import { api, catalog, objectInfoWith } from './fixtures.ts';
 
-function derive(wf: ApiWorkflow, decls: ParametersDecl, defs = catalog()) {
+function derive(wf: ApiWorkflow, decls: ParametersDecl, defs: NodeDefs = catalog()) {
   return resolveParameters(wf, decls, defs).map((p) => deriveParameter(wf, p, defs));
 }
 
