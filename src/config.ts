@@ -64,6 +64,7 @@ export const EnvSchema = z.object({
   JOB_PREFETCH: intFrom(1, 0, 8).describe('Prompts queued inside each ComfyUI beyond the running one (no idle gap between jobs)'),
   JOB_SILENCE_MS: intFrom(120_000, 100).describe('A running prompt silent this long is checked (/queue, /history); hung → backend recovered, job requeued'),
   JOB_COLLECT_OUTPUTS: bool(true).describe('Copy outputs into DATA_DIR/outputs after success, then delete the prompt from ComfyUI history'),
+  WEBHOOK_SECRET: z.string().min(16).optional().describe('Standard Webhooks signing secret (`whsec_...`); default: generated once into DATA_DIR/webhook-secret'),
   JOB_MAX_QUEUED: intFrom(100_000, 1).describe('Queued jobs above which POST /jobs answers 503 with Retry-After'),
 
   API_KEYS: ApiKeysSchema.describe('API keys as `name:secret:scope+scope` entries, comma-separated (or a YAML list in CONFIG_FILE). Scopes: `read`, `submit` (jobs, uploads; implies read), `admin` (servers, templates, every job; implies both). Secrets: 16+ characters. Empty: no authentication, and the service refuses to bind to anything but loopback'),
@@ -108,6 +109,7 @@ export interface Config {
   };
   templatesDir: string | null;
   bodyLimitBytes: number;
+  webhookSecret: string | null;
   jobs: { maxAttempts: number; prefetch: number; silenceMs: number; maxQueued: number; collect: boolean };
   auth: {
     /** Digests only (src/auth/keys.ts). Empty means open mode, loopback only. */
@@ -227,6 +229,7 @@ function fromEnv(e: z.output<typeof EnvSchema>): Config {
     },
     templatesDir: e.TEMPLATES_DIR ? path.resolve(e.TEMPLATES_DIR) : null,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    webhookSecret: e.WEBHOOK_SECRET ?? null,
     jobs: { maxAttempts: e.JOB_MAX_ATTEMPTS, prefetch: e.JOB_PREFETCH, silenceMs: e.JOB_SILENCE_MS, maxQueued: e.JOB_MAX_QUEUED, collect: e.JOB_COLLECT_OUTPUTS },
     auth: {
       keys: e.API_KEYS,

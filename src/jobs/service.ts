@@ -12,6 +12,7 @@ import { isTerminal, type JobStatus } from './states.ts';
 import { JobStore, type JobRow } from './store.ts';
 import { jobView } from './view.ts';
 import { cacheOutput } from '../files/outputs.ts';
+import type { WebhookSender, WebhookTarget } from './webhooks.ts';
 import type { Db } from '../db/db.ts';
 
 /** Turns a job request into the prompt to run; throws FleetError (422) listing every problem. */
@@ -37,6 +38,7 @@ export interface JobServiceOptions {
   outputsDir: string;
   /** Collect outputs into the cache after success, then drop the prompt from ComfyUI's history. */
   collect: boolean;
+  webhooks?: WebhookSender | null;
   now?: () => number;
 }
 
@@ -74,6 +76,7 @@ export class JobService {
         if (type === 'succeeded' || type === 'failed' || type === 'cancelled' || type === 'retrying') this.#progress.delete(jobId);
         opts.bus.publish(jobId, type, data, o);
         if (type === 'succeeded' && opts.collect) void this.#collect(jobId);
+        if (opts.webhooks && (type === 'succeeded' || type === 'failed' || type === 'cancelled' || type === 'started')) this.#notify(jobId, type);
       },
     });
   }
@@ -98,11 +101,19 @@ export class JobService {
     if (!complete) this.#o.log.warn({ jobId }, 'outputs not fully collected; they stay on the backend');
   }
 
+  #notify(jobId: string, event: string): void {
+    const row = this.store.get(jobId);
+    if (!row?.webhook || !this.#o.webhooks) return;
+    this.#o.webhooks.enqueue(jobId, JSON.parse(row.webhook) as WebhookTarget, event, this.view(row));
+  }
+
   start(): void {
+    this.#o.webhooks?.start();
     this.engine.start();
   }
 
   close(): Promise<void> {
+    this.#o.webhooks?.close();
     return this.engine.close();
   }
 
@@ -158,7 +169,11 @@ export class JobService {
   }
 
   view(row: JobRow): Job {
-    return jobView(row, this.store, { progress: this.#progress.get(row.id) ?? null, queuePosition: this.engine.queuePosition(row.id) }, this.#o.now());
+    return jobView(row, this.store, {
+      progress: this.#progress.get(row.id) ?? null,
+      queuePosition: this.engine.queuePosition(row.id),
+      deliveries: row.webhook && this.#o.webhooks ? this.#o.webhooks.deliveries(row.id) : [],
+    }, this.#o.now());
   }
 
   get(id: string): Job {

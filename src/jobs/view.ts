@@ -1,6 +1,7 @@
 // Builds the public Job view from rows: attempts, outputs with download URLs, timings and ETA.
 import type { Job, JobError, JobProgress } from './schemas.ts';
 import type { JobRow, JobStore } from './store.ts';
+import type { DeliveryRow } from './webhooks.ts';
 
 const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 
@@ -13,7 +14,7 @@ function median(xs: number[]): number | null {
 export function jobView(
   row: JobRow,
   store: JobStore,
-  live: { progress: JobProgress | null; queuePosition: number | null },
+  live: { progress: JobProgress | null; queuePosition: number | null; deliveries: DeliveryRow[] },
   now: number,
 ): Job {
   const attempts = store.attempts(row.id).map((a) => ({
@@ -53,6 +54,15 @@ export function jobView(
     attempts,
     outputs,
     error: parse<JobError>(row.error),
+    webhookDeliveries: live.deliveries.map((d) => ({
+      id: d.id,
+      event: d.event,
+      attempts: d.attempts,
+      lastStatus: d.last_status,
+      lastError: d.last_error,
+      deliveredAt: d.delivered_at,
+      nextAttemptAt: d.next_at,
+    })),
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,

@@ -6,6 +6,7 @@ import { openDatabase, type Db } from '../../src/db/db.ts';
 import { EventBus } from '../../src/events/bus.ts';
 import { JobService, type WorkflowResolver } from '../../src/jobs/service.ts';
 import type { Job } from '../../src/jobs/schemas.ts';
+import type { WebhookSender } from '../../src/jobs/webhooks.ts';
 import type { FakeSource } from './fake-backend.ts';
 
 export const quietLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -23,7 +24,7 @@ export function tempDb(t: TestContext, dir = mkdtempSync(path.join(os.tmpdir(), 
   return { db, dir };
 }
 
-export function makeJobs(t: TestContext, source: FakeSource, opts: Partial<{ maxAttempts: number; prefetch: number; silenceMs: number; maxQueued: number; db: Db; collect: boolean }> = {}) {
+export function makeJobs(t: TestContext, source: FakeSource, opts: Partial<{ maxAttempts: number; prefetch: number; silenceMs: number; maxQueued: number; db: Db; collect: boolean; webhooks: WebhookSender }> = {}) {
   const db = opts.db ?? tempDb(t).db;
   const bus = new EventBus();
   const jobs = new JobService({
@@ -38,6 +39,7 @@ export function makeJobs(t: TestContext, source: FakeSource, opts: Partial<{ max
     silenceMs: opts.silenceMs ?? 60_000,
     outputsDir: path.join(mkdtempSync(path.join(os.tmpdir(), 'fleet-out-')), 'outputs'),
     collect: opts.collect ?? false,
+    webhooks: opts.webhooks ?? null,
   });
   jobs.start();
   t.after(() => jobs.close());
