@@ -17,12 +17,15 @@ import type { BackendSource } from './jobs/ports.ts';
 import { poolJobSource } from './jobs/pool-source.ts';
 import { makeResolver } from './jobs/resolver.ts';
 import { JobService, type WorkflowResolver } from './jobs/service.ts';
+import { WebhookSender } from './jobs/webhooks.ts';
+import { webhookSecret } from './jobs/secret.ts';
 import { registerTemplates } from './templates/plugin.ts';
 import healthRoutes from '../routes/health.ts';
 import serversRoutes from '../routes/servers.ts';
 import jobsRoutes from '../routes/jobs.ts';
 import eventsRoutes from '../routes/events.ts';
 import docsRoutes from '../routes/docs.ts';
+import webRoutes from '../routes/web.ts';
 import webRoutes from '../routes/web.ts';
 
 declare module 'fastify' {
@@ -47,6 +50,8 @@ export interface BuildOptions {
   jobSource?: BackendSource;
   /** Turns job requests into prompts; default: templates + validation against the pool. */
   resolver?: WorkflowResolver;
+  /** Refuses webhook URLs that must not be called (SSRF guard); throws to refuse. */
+  checkWebhookUrl?: (url: string) => Promise<void>;
 }
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -92,7 +97,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const jobSource = opts.jobSource ?? poolJobSource(pool);
   app.decorate('jobSource', jobSource);
   app.decorate('outputsCacheDir', path.join(config.dataDir, 'outputs'));
+  const webhooks = new WebhookSender({
+    db,
+    secret: webhookSecret(config.webhookSecret, config.dataDir),
+    checkUrl: opts.checkWebhookUrl ?? (async () => undefined),
+    log: app.log,
+  });
   const jobs = new JobService({
+    webhooks,
     db,
     source: jobSource,
     resolver: opts.resolver ?? makeResolver(null),
@@ -111,6 +123,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(docsRoutes);
   await app.register(jobsRoutes);
   await app.register(eventsRoutes);
+  await app.register(webRoutes);
   await app.register(webRoutes);
   return app;
 }
