@@ -46,6 +46,11 @@ export type ComfyClientOptions = z.input<typeof ComfyClientOptionsSchema> & {
 };
 
 export interface SubmitOptions extends CallOptions {
+  /**
+   * Our own id for the prompt (a canonical lowercase uuid, as ComfyUI ≥0.25 demands), e.g. one
+   * a job store persisted before submitting; minted with crypto.randomUUID() when absent.
+   */
+  promptId?: string;
   extraData?: Record<string, unknown>;
   number?: number;
   front?: boolean;
@@ -68,3 +73,7 @@ export interface ComfyClientEvents {
 }
 
 export type InterruptOutcome = 'interrupted' | 'dequeued' | 'not_found';
+
+export interface FollowOptions extends CallOptions {
+  onEvent?: (event: PromptEvent) => void;
+}

@@ -21,6 +21,7 @@ import {
   ComfyClientOptionsSchema,
   type ComfyClientEvents,
   type ComfyClientOptions,
+  type FollowOptions,
   type InterruptOutcome,
   type ReconcileReport,
   type SocketPort,
@@ -45,7 +46,7 @@ import { PromptRun, type PromptEvent, type RunControl } from './run.ts';
 import { ComfySocket, type OpenInfo } from './socket.ts';
 
 export { ComfyClientOptionsSchema } from './client-options.ts';
-export type { ComfyClientEvents, ComfyClientOptions, InterruptOutcome, ReconcileReport, SocketPort, SubmitOptions } from './client-options.ts';
+export type { ComfyClientEvents, ComfyClientOptions, FollowOptions, InterruptOutcome, ReconcileReport, SocketPort, SubmitOptions } from './client-options.ts';
 
 interface Tracked {
   run: PromptRun;
@@ -110,12 +111,11 @@ export class ComfyClient {
 
   async submit(prompt: Record<string, unknown>, options: SubmitOptions = {}): Promise<PromptRun> {
     this.#assertOpen();
-    const promptId = randomUUID();
-    const { run, control } = PromptRun.create(promptId, this.#logger);
-    if (options.onEvent) run.onEvent(options.onEvent);
-    const tracked: Tracked = { run, control, accepted: false, finishing: false, terminal: null, eventOutputs: {} };
-    this.#tracked.set(promptId, tracked); // before the POST: its events may arrive first
-    this.#lastActivityAt = Date.now();
+    const promptId = options.promptId ?? randomUUID();
+    if (!CANONICAL_UUID.test(promptId)) throw new TypeError(`promptId must be a canonical lowercase uuid, got ${JSON.stringify(promptId)}`);
+    if (this.#tracked.has(promptId)) throw new Error(`prompt ${promptId} is already in flight on this client`);
+    const tracked = this.#track(promptId, options.onEvent); // before the POST: events may arrive first
+    const { run, control } = tracked;
     try {
       const reply = await this.http.postPrompt(
         {
@@ -147,6 +147,40 @@ export class ComfyClient {
     const call = { timeoutMs: 5_000 };
     Promise.all([this.http.deleteFromQueue([promptId], call), this.http.interrupt(promptId, call)])
       .catch((err: unknown) => this.#logger.debug({ err, promptId }, 'comfy: could not withdraw an unanswered prompt'));
+  }
+
+  /**
+   * Attaches to a prompt submitted earlier (by this client or a previous incarnation of the
+   * service): settled at once if it is in /history, followed if it is queued or running, null if
+   * the server knows nothing of it. Events only arrive if it was submitted with this clientId;
+   * otherwise completion comes from reconciliation (silence, cadence, `reconcile()`).
+   */
+  async follow(promptId: string, options: FollowOptions = {}): Promise<PromptRun | null> {
+    this.#assertOpen();
+    const existing = this.#tracked.get(promptId);
+    if (existing !== undefined) {
+      if (options.onEvent) existing.run.onEvent(options.onEvent);
+      return existing.run;
+    }
+    const tracked = this.#track(promptId, options.onEvent);
+    const { run, control } = tracked;
+    try {
+      const where = await locatePrompts(this.http, [promptId], options);
+      const entry = where.finished.get(promptId);
+      if (entry !== undefined && !tracked.finishing) {
+        this.#settle(tracked, buildResult({ promptId, terminal: tracked.terminal, entry, eventOutputs: tracked.eventOutputs, completedBy: 'reconcile' }));
+      } else if (where.lost.length > 0 && !tracked.finishing) {
+        this.#forget(tracked);
+        control.reject(new ComfyPromptLostError(promptId));
+        return null;
+      }
+      tracked.accepted = true;
+      return run;
+    } catch (err) {
+      this.#forget(tracked);
+      control.reject(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
   }
 
   /** Interrupts our prompt if it runs, removes it from the queue if it waits. */
@@ -192,6 +226,15 @@ export class ComfyClient {
       this.#tracked.delete(tracked.run.promptId);
       tracked.control.reject(new ComfyClientClosedError(`ComfyUI client closed while prompt ${tracked.run.promptId} was in flight`));
     }
+  }
+
+  #track(promptId: string, onEvent: ((event: PromptEvent) => void) | undefined): Tracked {
+    const { run, control } = PromptRun.create(promptId, this.#logger);
+    if (onEvent) run.onEvent(onEvent);
+    const tracked: Tracked = { run, control, accepted: false, finishing: false, terminal: null, eventOutputs: {} };
+    this.#tracked.set(promptId, tracked);
+    this.#lastActivityAt = Date.now();
+    return tracked;
   }
 
   #onMessage(message: WsMessage): void {
@@ -371,6 +414,9 @@ export class ComfyClient {
     if (this.#closing !== undefined) throw new ComfyClientClosedError('ComfyUI client is closed');
   }
 }
+
+/** What ComfyUI ≥0.25 accepts as prompt_id: its own canonical form of a uuid (§3.3.1). */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

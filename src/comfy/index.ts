@@ -1,6 +1,6 @@
 /** The public surface of src/comfy: what src/pool and src/jobs import. */
 export { ComfyClient, ComfyClientOptionsSchema } from './client.ts';
-export type { ComfyClientEvents, ComfyClientOptions, InterruptOutcome, ReconcileReport, SocketPort, SubmitOptions } from './client.ts';
+export type { ComfyClientEvents, ComfyClientOptions, FollowOptions, InterruptOutcome, ReconcileReport, SocketPort, SubmitOptions } from './client.ts';
 export { ComfyHttp, ComfyHttpOptionsSchema } from './http.ts';
 export type { CallOptions, ComfyHttpOptions, FileRef, PostPromptReply, PostPromptRequest, UploadOptions, ViewOptions } from './http.ts';
 export { ComfySocket, ComfySocketOptionsSchema } from './socket.ts';

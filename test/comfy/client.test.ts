@@ -237,3 +237,35 @@ test('a POST without an answer withdraws the prompt it may have queued', async (
   assert.deepEqual(client.inFlight(), []);
   assert.match(id, /^[0-9a-f-]{36}$/);
 });
+
+test('submit with a caller-chosen promptId; non-canonical ids are refused before any request', async (t) => {
+  const { backend, client } = setup(t);
+  await client.start();
+  const promptId = '6f1c2e3a-2b7d-4c1e-9a55-0b3f2d8e4c11';
+  const run = await client.submit(PROMPT, { promptId });
+  assert.equal(run.promptId, promptId);
+  assert.equal(backend.posted[0]?.['prompt_id'], promptId);
+  await assert.rejects(client.submit(PROMPT, { promptId }), /already in flight/);
+  await assert.rejects(client.submit(PROMPT, { promptId: '6F1C2E3A-2B7D-4C1E-9A55-0B3F2D8E4C11' }), TypeError);
+  assert.equal(backend.posted.length, 1);
+});
+
+test('follow: finished → settled from history, queued → followed to the end, unknown → null', async (t) => {
+  const { backend, socket, client } = setup(t);
+  await client.start();
+  const [done, queued, unknown] = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333'];
+  backend.finish(done, 'success', OUTPUTS);
+  backend.pending = [queued];
+  const finished = await client.follow(done);
+  assert.deepEqual((await finished!.done).outputs, OUTPUTS);
+  const events: string[] = [];
+  const followed = await client.follow(queued, { onEvent: (e) => events.push(e.type) });
+  assert.ok(followed && !followed.settled);
+  assert.deepEqual(client.inFlight(), [queued]);
+  backend.finish(queued, 'success');
+  socket.send({ type: 'execution_success', data: { prompt_id: queued, timestamp: 9 } });
+  assert.equal((await followed.done).status, 'success');
+  assert.deepEqual(events, ['done']);
+  assert.equal(await client.follow(unknown), null);
+  assert.deepEqual(client.inFlight(), []);
+});
