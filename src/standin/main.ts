@@ -2,7 +2,7 @@
  * The stand-in executable: `node --import tsx src/standin/main.ts <ComfyUI flags>`, spawnable
  * exactly like `python main.py <flags>` (same flags, exit codes, log lines).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { ArgError, usageText } from './args.ts';
 import { createLogger } from './log.ts';
 import { OptionsError, parseOptions } from './options.ts';
@@ -56,8 +56,12 @@ async function main(): Promise<void> {
     throw err;
   }
   process.on('SIGINT', () => {
+    // Like ComfyUI: SIGINT is a clean exit that also removes the temp folder (SIGTERM is not).
     log.info('Stopped server');
-    void standin.close().then(() => process.exit(0));
+    void standin.close().then(() => {
+      rmSync(opts.tempDir, { recursive: true, force: true });
+      process.exit(0);
+    });
   });
 }
 

@@ -101,3 +101,20 @@ test('fault crashNow and crashOnPrompt kill the process with SIGKILL', async (t)
   assert.ok(ws.messages.some((m) => m.type === 'execution_start'));
   assert.ok(!ws.messages.some((m) => m.type === 'execution_success'));
 });
+
+test('SIGINT logs Stopped server, removes temp and exits 0; temp is wiped at start', async (t) => {
+  const port = await freePort();
+  const args = baseArgs(t, port);
+  const tempParent = args[args.indexOf('--temp-directory') + 1] as string;
+  const { mkdirSync, writeFileSync, existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  mkdirSync(join(tempParent, 'temp'), { recursive: true });
+  writeFileSync(join(tempParent, 'temp', 'stale.png'), 'x');
+  const child = spawnStandin(t, args);
+  await waitFor(() => READY.test(stripAnsi(child.stderr())), 20_000, 'readiness');
+  assert.equal(existsSync(join(tempParent, 'temp', 'stale.png')), false);
+  child.proc.kill('SIGINT');
+  assert.equal((await child.exited).code, 0);
+  assert.ok(stripAnsi(child.stderr()).includes('[INFO] Stopped server'));
+  assert.equal(existsSync(join(tempParent, 'temp')), false);
+});
