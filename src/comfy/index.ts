@@ -15,3 +15,4 @@ export { backoffCeiling, fullJitterDelay } from './backoff.ts';
 export type { BackoffPolicy } from './backoff.ts';
 export type { ComfyLogger } from './logger.ts';
 export { silentLogger } from './logger.ts';
+export { TypedEmitter } from './emitter.ts';
