@@ -23,9 +23,11 @@ import { registerTemplates } from './templates/plugin.ts';
 import healthRoutes from '../routes/health.ts';
 import serversRoutes from '../routes/servers.ts';
 import jobsRoutes from '../routes/jobs.ts';
+import uploadsRoutes from '../routes/uploads.ts';
+import multipart from '@fastify/multipart';
+import { UploadStore } from './files/uploads.ts';
 import eventsRoutes from '../routes/events.ts';
 import docsRoutes from '../routes/docs.ts';
-import webRoutes from '../routes/web.ts';
 import webRoutes from '../routes/web.ts';
 
 declare module 'fastify' {
@@ -114,6 +116,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     ...config.jobs,
   });
   app.decorate('jobs', jobs);
+  app.decorate('uploads', new UploadStore(db, path.join(config.dataDir, 'uploads')));
   app.addHook('onReady', async () => jobs.start());
   app.addHook('preClose', () => jobs.close());
 
@@ -121,9 +124,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(healthRoutes);
   await app.register(serversRoutes);
   await app.register(docsRoutes);
+  await app.register(multipart, { limits: { fileSize: config.uploadMaxBytes, files: 1, fields: 10, parts: 12 } });
   await app.register(jobsRoutes);
+  await app.register(uploadsRoutes);
   await app.register(eventsRoutes);
-  await app.register(webRoutes);
   await app.register(webRoutes);
   return app;
 }

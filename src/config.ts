@@ -60,6 +60,7 @@ export const EnvSchema = z.object({
   TEMPLATES_DIR: z.string().optional().describe('Directory of workflow templates loaded at start-up'),
   BODY_LIMIT_BYTES: intFrom(10 * 1024 * 1024, 1024).describe('Largest accepted request body'),
 
+  UPLOAD_MAX_BYTES: intFrom(50 * 1024 * 1024, 1024).describe('Largest accepted upload (POST /uploads)'),
   JOB_MAX_ATTEMPTS: intFrom(3, 1, 20).describe('Attempts per job before an infrastructure failure fails it'),
   JOB_PREFETCH: intFrom(1, 0, 8).describe('Prompts queued inside each ComfyUI beyond the running one (no idle gap between jobs)'),
   JOB_SILENCE_MS: intFrom(120_000, 100).describe('A running prompt silent this long is checked (/queue, /history); hung → backend recovered, job requeued'),
@@ -110,6 +111,7 @@ export interface Config {
   templatesDir: string | null;
   bodyLimitBytes: number;
   webhookSecret: string | null;
+  uploadMaxBytes: number;
   jobs: { maxAttempts: number; prefetch: number; silenceMs: number; maxQueued: number; collect: boolean };
   auth: {
     /** Digests only (src/auth/keys.ts). Empty means open mode, loopback only. */
@@ -230,6 +232,7 @@ function fromEnv(e: z.output<typeof EnvSchema>): Config {
     templatesDir: e.TEMPLATES_DIR ? path.resolve(e.TEMPLATES_DIR) : null,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     webhookSecret: e.WEBHOOK_SECRET ?? null,
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
     jobs: { maxAttempts: e.JOB_MAX_ATTEMPTS, prefetch: e.JOB_PREFETCH, silenceMs: e.JOB_SILENCE_MS, maxQueued: e.JOB_MAX_QUEUED, collect: e.JOB_COLLECT_OUTPUTS },
     auth: {
       keys: e.API_KEYS,

@@ -48,6 +48,12 @@ export const ERRORS = {
   FLEET_QUOTA_EXCEEDED: { status: 429, title: 'Too many queued jobs for this key; retry later' },
   FLEET_URL_FORBIDDEN: { status: 422, title: 'The URL points at a private, local or otherwise forbidden address' },
   FLEET_SHUTTING_DOWN: { status: 503, title: 'The service is shutting down; retry on another instance or later' },
+
+  // Uploads
+  FLEET_UPLOAD_NOT_FOUND: { status: 404, title: 'No such upload' },
+  FLEET_UPLOAD_TYPE: { status: 415, title: 'This file type is not accepted' },
+  FLEET_UPLOAD_MISSING_FILE: { status: 400, title: 'The multipart body has no file part' },
+  FLEET_DEPENDENCY_FAILED: { status: 422, title: 'A job this job takes an input from did not succeed' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
