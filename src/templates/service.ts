@@ -329,8 +329,9 @@ export class TemplateService {
 
   // ---- the jobs module's port (src/jobs/resolver.ts TemplateRenderPort) -----------------------
 
-  async renderForJob(input: { name: string; version?: number; params?: Record<string, unknown>; patch?: Record<string, Record<string, unknown>> }): Promise<{ prompt: ApiWorkflow; name: string; version: number }> {
-    const r = this.renderForQueue(input.name, { version: input.version, params: input.params ?? {}, patch: input.patch });
+  /** `opts.resolveUpload` maps `{upload: id}` parameter values to backend file names. */
+  async renderForJob(input: { name: string; version?: number; params?: Record<string, unknown>; patch?: Record<string, Record<string, unknown>> }, opts: RenderOptions = {}): Promise<{ prompt: ApiWorkflow; name: string; version: number }> {
+    const r = this.renderForQueue(input.name, { version: input.version, params: input.params ?? {}, patch: input.patch }, opts);
     return { prompt: r.prompt, name: r.name, version: r.version };
   }
 
