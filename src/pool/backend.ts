@@ -46,8 +46,8 @@ export const BACKEND_STATES = [
 
 const TRANSITIONS: Record<BackendState, readonly BackendState[]> = {
   starting: ['ready', 'busy', 'draining', 'unhealthy', 'restarting', 'failed', 'stopped'],
-  ready: ['busy', 'draining', 'unhealthy', 'restarting', 'starting', 'stopped'],
-  busy: ['ready', 'draining', 'unhealthy', 'restarting', 'starting', 'stopped'],
+  ready: ['busy', 'draining', 'unhealthy', 'restarting', 'starting', 'stopped', 'failed'],
+  busy: ['ready', 'draining', 'unhealthy', 'restarting', 'starting', 'stopped', 'failed'],
   draining: ['restarting', 'starting', 'stopped', 'failed'],
   unhealthy: ['ready', 'busy', 'draining', 'restarting', 'starting', 'stopped', 'failed'],
   restarting: ['starting', 'failed', 'stopped'],
@@ -160,16 +160,24 @@ export class Backend {
     this.events.emit('state', { from, to: next, reason });
   }
 
-  /** Supervisor → state machine (spawned backends). */
+  /** Supervisor → state machine (spawned backends). A refused transition is a bug: logged, not thrown into the supervisor. */
   onSupervisor(event: SupervisorEvent): void {
     if (this.#closed) return;
+    try {
+      this.#applySupervisor(event);
+    } catch (err) {
+      this.#log.error({ server: this.id, err, event: event.type }, 'pool: supervisor event refused by the state machine');
+    }
+  }
+
+  #applySupervisor(event: SupervisorEvent): void {
     switch (event.type) {
       case 'launching':
         this.#stopProbing();
         this.setState('starting', `launched pid ${event.pid} on port ${event.port}`);
         return;
       case 'ready':
-        void this.#becameReachable(event.via === 'adopted'
+        this.#reachable(event.via === 'adopted'
           ? `re-adopted pid ${event.pid} on port ${event.port}`
           : `pid ${event.pid} ready on port ${event.port} (${event.via === 'line' ? 'readiness line' : 'HTTP probe'})`);
         return;
@@ -263,6 +271,10 @@ export class Backend {
     return summary;
   }
 
+  #reachable(reason: string): void {
+    this.#becameReachable(reason).catch((err: unknown) => this.#log.error({ server: this.id, err }, 'pool: could not mark the server ready'));
+  }
+
   /** Reachable (spawned: ready; remote or recovering: a probe succeeded): connect, read, go ready. */
   async #becameReachable(reason: string): Promise<void> {
     this.#failedProbes = 0;
@@ -308,7 +320,9 @@ export class Backend {
   #scheduleProbe(ms: number): void {
     clearTimeout(this.#probeTimer);
     if (this.#closed) return;
-    this.#probeTimer = setTimeout(() => void this.#probe(), ms);
+    this.#probeTimer = setTimeout(() => {
+      this.#probe().catch((err: unknown) => this.#log.error({ server: this.id, err }, 'pool: health probe failed unexpectedly'));
+    }, ms);
     this.#probeTimer.unref();
   }
 
