@@ -7,6 +7,9 @@ import { z } from 'zod';
 import type { JobEvent } from '../src/events/bus.ts';
 import { CLOSE, ClientMessageSchema, MAX_SUBSCRIPTIONS } from '../src/events/protocol.ts';
 import type { ZodTypeProvider } from '../src/http/zod.ts';
+import { visibleOwner } from '../src/auth/ownership.ts';
+
+const Ticket = z.string().optional().describe('Single-use ticket from POST /auth/ticket, for clients that cannot send Authorization (EventSource, browser WebSocket)');
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 /** Above this many buffered bytes a socket only gets events that cannot be coalesced. */
@@ -33,16 +36,17 @@ const eventsRoutes: FastifyPluginAsync = async (app) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get('/jobs/:id/events', {
+    config: { scope: 'read', ticket: true },
     schema: {
       summary: 'Server-sent events of one job (snapshot, then every event; resumable with Last-Event-ID)',
       description: 'Event names: snapshot (the job), queued, position, started, node, progress, preview (no image bytes), output, retrying, succeeded, failed, cancelled. `id:` is the per-job sequence number. The stream ends after the terminal event.',
       tags: ['events'],
       params: z.object({ id: z.uuid() }),
-      querystring: z.object({ after: z.coerce.number().int().min(0).optional().describe('Resume after this sequence (same as Last-Event-ID)') }),
+      querystring: z.object({ after: z.coerce.number().int().min(0).optional().describe('Resume after this sequence (same as Last-Event-ID)'), ticket: Ticket }),
       produces: ['text/event-stream'],
     },
   }, async (req, reply) => {
-    const job = app.jobs.get(req.params.id);
+    const job = app.jobs.get(req.params.id, visibleOwner(req));
     const lastId = Number(req.headers['last-event-id'] ?? req.query.after ?? 0);
     const after = Number.isSafeInteger(lastId) && lastId >= 0 ? lastId : 0;
     reply.hijack();
@@ -67,11 +71,12 @@ const eventsRoutes: FastifyPluginAsync = async (app) => {
 
   r.get('/ws', {
     websocket: true,
+    config: { scope: 'read', ticket: true },
     schema: {
       summary: 'Websocket of live job events',
       description: 'Send {"type":"subscribe","jobs":[{"id":"<job>","after":<seq>}]}, {"type":"unsubscribe","jobs":[...]}, {"type":"ping"}. Receive {"type":"snapshot","jobId","job"}, {"type":"event","jobId","seq","event","at","data"}, {"type":"pong"}, {"type":"error","code","message"}. Previews come as binary frames: 4-byte big-endian header length, JSON header {jobId, seq, mime, nodeId}, image bytes; connect with ?previews=json to get them as data URLs instead. Close codes: 4400 bad message, 4404 unknown job, 4408 too slow, 4429 too many subscriptions.',
       tags: ['events'],
-      querystring: z.object({ previews: z.enum(['binary', 'json']).default('binary') }),
+      querystring: z.object({ previews: z.enum(['binary', 'json']).default('binary'), ticket: Ticket }),
     },
   }, (socket: WebSocket, req) => {
     const jsonPreviews = (req.query as { previews?: string }).previews === 'json';
@@ -111,7 +116,7 @@ const eventsRoutes: FastifyPluginAsync = async (app) => {
       }
       for (const { id, after = 0 } of msg.jobs) {
         let job;
-        try { job = app.jobs.get(id); } catch {
+        try { job = app.jobs.get(id, visibleOwner(req)); } catch {
           sendJson({ type: 'error', code: 'FLEET_JOB_NOT_FOUND', message: `No job ${id}` });
           return socket.close(CLOSE.UNKNOWN_JOB, 'unknown job');
         }

@@ -20,6 +20,13 @@ import { JobService, type WorkflowResolver } from './jobs/service.ts';
 import { WebhookSender } from './jobs/webhooks.ts';
 import { webhookSecret } from './jobs/secret.ts';
 import { registerTemplates } from './templates/plugin.ts';
+import { installAccessControl } from './auth/access.ts';
+import { registerCors } from './auth/cors.ts';
+import { registerRateLimit } from './auth/rate-limit.ts';
+import { installMetrics } from './metrics/plugin.ts';
+import { drainableSource, ShutdownState } from './ops/shutdown.ts';
+import authRoutes from '../routes/auth.ts';
+import metricsRoutes from '../routes/metrics.ts';
 import healthRoutes from '../routes/health.ts';
 import serversRoutes from '../routes/servers.ts';
 import jobsRoutes from '../routes/jobs.ts';
@@ -46,6 +53,10 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** false silences logs (tests); otherwise pino JSON at config.logLevel. */
   logger?: boolean;
+  /** Where log lines go instead of stdout (tests that inspect logs). */
+  logStream?: { write(line: string): void };
+  /** Process metrics (CPU, memory, event loop) on /metrics. Default true. */
+  processMetrics?: boolean;
   /** Start the pool (spawn/attach servers) when the app becomes ready. Default true. */
   startPool?: boolean;
   /** Backends the job engine dispatches to (tests inject in-memory ones); default: the pool. */
@@ -60,7 +71,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger === false ? false : loggerOptions(config.logLevel),
+    logger: opts.logger === false ? false : { ...loggerOptions(config.logLevel), ...(opts.logStream ? { stream: opts.logStream } : {}) },
     bodyLimit: config.bodyLimitBytes,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -81,6 +92,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('config', config);
   app.decorate('catalog', catalog);
   app.decorate('fleetVersion', pkg.version);
+  // Before any route: access control fixes each route's scope as it is registered.
+  installAccessControl(app, config);
+  await registerCors(app, config.auth.corsOrigins);
+  await registerRateLimit(app, config.auth.rateLimitPerMinute);
+  const shutdown = new ShutdownState();
+  app.decorate('shutdown', shutdown);
 
   const db = openDatabase(path.join(config.dataDir, 'fleet.db'));
   app.decorate('db', db);
@@ -96,7 +113,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
   const bus = new EventBus();
   app.decorate('bus', bus);
-  const jobSource = opts.jobSource ?? poolJobSource(pool);
+  const jobSource = drainableSource(opts.jobSource ?? poolJobSource(pool), shutdown);
   app.decorate('jobSource', jobSource);
   app.decorate('outputsCacheDir', path.join(config.dataDir, 'outputs'));
   const webhooks = new WebhookSender({
@@ -119,6 +136,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('uploads', new UploadStore(db, path.join(config.dataDir, 'uploads')));
   app.addHook('onReady', async () => jobs.start());
   app.addHook('preClose', () => jobs.close());
+  installMetrics(app, { processMetrics: opts.processMetrics !== false });
 
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(healthRoutes);
@@ -128,6 +146,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(jobsRoutes);
   await app.register(uploadsRoutes);
   await app.register(eventsRoutes);
+  await app.register(authRoutes);
+  await app.register(metricsRoutes);
   await app.register(webRoutes);
   return app;
 }

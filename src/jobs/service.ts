@@ -162,9 +162,10 @@ export class JobService {
     return { job: this.view(row), created: true };
   }
 
-  #row(id: string): JobRow {
+  /** `owner` set: another key's job answers 404 as if it did not exist (admin passes undefined). */
+  #row(id: string, owner?: string): JobRow {
     const row = this.store.get(id);
-    if (!row) throw new FleetError('FLEET_JOB_NOT_FOUND', `No job ${id}`);
+    if (!row || (owner !== undefined && row.owner !== owner)) throw new FleetError('FLEET_JOB_NOT_FOUND', `No job ${id}`);
     return row;
   }
 
@@ -176,11 +177,11 @@ export class JobService {
     }, this.#o.now());
   }
 
-  get(id: string): Job {
-    return this.view(this.#row(id));
+  get(id: string, owner?: string): Job {
+    return this.view(this.#row(id, owner));
   }
 
-  list(q: { status?: JobStatus; template?: string; metadata?: string; limit: number; cursor?: string }): { jobs: Job[]; nextCursor: string | null } {
+  list(q: { status?: JobStatus; template?: string; metadata?: string; limit: number; cursor?: string; owner?: string }): { jobs: Job[]; nextCursor: string | null } {
     let metadata: [string, string] | undefined;
     if (q.metadata) {
       const i = q.metadata.indexOf(':');
@@ -192,7 +193,7 @@ export class JobService {
       afterSeq = Number.parseInt(Buffer.from(q.cursor, 'base64url').toString(), 10);
       if (!Number.isSafeInteger(afterSeq)) throw new FleetError('FLEET_INVALID_REQUEST', 'cursor is not one this service issued');
     }
-    const rows = this.store.list({ status: q.status, template: q.template, metadata, afterSeq, limit: q.limit + 1 });
+    const rows = this.store.list({ status: q.status, template: q.template, owner: q.owner, metadata, afterSeq, limit: q.limit + 1 });
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     return {
@@ -201,15 +202,16 @@ export class JobService {
     };
   }
 
-  async cancel(id: string): Promise<Job> {
+  async cancel(id: string, owner?: string): Promise<Job> {
+    this.#row(id, owner);
     const outcome = await this.engine.cancel(id);
     if (outcome === 'not_found') throw new FleetError('FLEET_JOB_NOT_FOUND', `No job ${id}`);
     return this.get(id);
   }
 
   /** Resolves with the job once it is terminal, or as it is after `ms`. */
-  async wait(id: string, ms: number): Promise<Job> {
-    const row = this.#row(id);
+  async wait(id: string, ms: number, owner?: string): Promise<Job> {
+    const row = this.#row(id, owner);
     if (isTerminal(row.status) || ms <= 0) return this.view(row);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
@@ -219,13 +221,13 @@ export class JobService {
     return this.get(id);
   }
 
-  workflow(id: string): Record<string, unknown> {
-    return JSON.parse(this.#row(id).prompt) as Record<string, unknown>;
+  workflow(id: string, owner?: string): Record<string, unknown> {
+    return JSON.parse(this.#row(id, owner).prompt) as Record<string, unknown>;
   }
 
   /** Where output `n` of a job lives: the file descriptor and the backend that made it. */
-  output(id: string, n: number): { ref: FileRef; backendId: string; name: string } {
-    this.#row(id);
+  output(id: string, n: number, owner?: string): { ref: FileRef; backendId: string; name: string } {
+    this.#row(id, owner);
     const o = this.store.outputs(id).find((x) => x.n === n);
     if (!o) throw new FleetError('FLEET_OUTPUT_NOT_FOUND', `Job ${id} has no output ${n}`);
     return { ref: { filename: o.filename, subfolder: o.subfolder, type: o.type }, backendId: o.backend_id, name: o.filename };

@@ -1,0 +1,85 @@
+// Graceful shutdown. On SIGTERM the service stops taking jobs (POST /jobs → 503
+// FLEET_SHUTTING_DOWN with Retry-After, so a load balancer's client retries elsewhere), stops
+// dispatching queued jobs (they stay queued in SQLite for the next start), lets running jobs
+// finish for up to SHUTDOWN_GRACE_MS, then closes the app. Whatever still runs then is detached,
+// not failed: the next start re-adopts it from the kept ComfyUI (COMFY_KEEP_ON_EXIT) or requeues it.
+import type { FastifyInstance } from 'fastify';
+import { FleetError } from '../errors.ts';
+import type { BackendSource, JobBackend } from '../jobs/ports.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    shutdown: ShutdownState;
+  }
+}
+
+export class ShutdownState {
+  #since: number | null = null;
+
+  get draining(): boolean {
+    return this.#since !== null;
+  }
+
+  begin(now = Date.now()): void {
+    this.#since ??= now;
+  }
+
+  /** Called by routes that create work. */
+  assertAccepting(): void {
+    if (this.#since !== null) {
+      throw new FleetError('FLEET_SHUTTING_DOWN', 'This instance is shutting down and takes no new jobs', { headers: { 'retry-after': '5' } });
+    }
+  }
+}
+
+/**
+ * The job engine's view of the backends, with every backend reporting "not accepting" while the
+ * service drains, so no queued job starts. Everything else (running prompts, cancel, downloads)
+ * goes straight to the real backend.
+ */
+export function drainableSource(source: BackendSource, state: ShutdownState): BackendSource {
+  const wrap = (b: JobBackend): JobBackend =>
+    new Proxy(b, {
+      get(target, prop) {
+        if (prop === 'accepting') return () => !state.draining && target.accepting();
+        const v: unknown = Reflect.get(target, prop, target);
+        // Bind to the real backend: its methods may use private fields, which a proxy lacks.
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  return {
+    backends: () => source.backends().map(wrap),
+    onChange: (listener) => source.onChange(listener),
+  };
+}
+
+export interface DrainResult {
+  /** Every job that was running finished within the grace period. */
+  drained: boolean;
+  /** Jobs still running when the grace period ended (detached, re-adopted on the next start). */
+  stillRunning: number;
+  waitedMs: number;
+}
+
+/** Stops intake, waits up to `graceMs` for running jobs, then closes the app. Safe to call twice. */
+export async function drainAndClose(app: FastifyInstance, graceMs: number): Promise<DrainResult> {
+  const started = Date.now();
+  app.shutdown.begin(started);
+  const running = () => app.jobs.store.withStatus('running').length;
+  const drained = await new Promise<boolean>((resolve) => {
+    if (running() === 0) return resolve(true);
+    const timer = setTimeout(() => finish(false), graceMs);
+    const off = app.bus.subscribeAll((e) => {
+      if ((e.type === 'succeeded' || e.type === 'failed' || e.type === 'cancelled') && running() === 0) finish(true);
+    });
+    function finish(v: boolean) {
+      clearTimeout(timer);
+      off();
+      resolve(v);
+    }
+  });
+  const result = { drained, stillRunning: drained ? 0 : running(), waitedMs: Date.now() - started };
+  app.log.info(result, drained ? 'running jobs finished; closing' : 'grace period over; closing with jobs still running (they are re-adopted on the next start)');
+  await app.close();
+  return result;
+}
