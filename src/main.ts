@@ -1,12 +1,15 @@
-// Entry point: config → app → listen; SIGTERM/SIGINT close the app (stop accepting, finish
-// in-flight requests, let services shut down) and exit.
+// Entry point: config → app → listen; SIGTERM/SIGINT drain (no new jobs, running ones get
+// SHUTDOWN_GRACE_MS to finish), close the app and exit. A second signal exits at once.
 import { buildApp } from './app.ts';
+import { assertSafeBind } from './auth/bind.ts';
+import { drainAndClose } from './ops/shutdown.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 
 async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
+    assertSafeBind(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`comfy-fleet: ${err.message}\n`);
@@ -18,12 +21,18 @@ async function main(): Promise<void> {
   if (config.comfy.simulated) {
     app.log.warn({ spawnCount: config.comfy.spawnCount }, 'no ComfyUI configured: running SIMULATED stand-in backends (set COMFY_PATH, COMFY_COMMAND or COMFY_SERVERS for real ones)');
   }
+  if (config.auth.keys.length === 0) {
+    app.log.warn({ host: config.host }, 'no API_KEYS configured: authentication is OFF; listening on loopback only (set API_KEYS to listen on other addresses)');
+  }
   let closing = false;
   const shutdown = (signal: string) => {
-    if (closing) return;
+    if (closing) {
+      app.log.warn({ signal }, 'second signal: exiting without waiting for running jobs');
+      process.exit(1);
+    }
     closing = true;
-    app.log.info({ signal }, 'shutting down');
-    app.close().then(
+    app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: no new jobs; waiting for running ones');
+    drainAndClose(app, config.shutdownGraceMs).then(
       () => process.exit(0),
       (err: unknown) => {
         app.log.error({ err }, 'shutdown failed');
