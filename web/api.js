@@ -47,6 +47,20 @@ export async function api(path, opts = {}) {
   return body;
 }
 
+/**
+ * POST /uploads (multipart): the value an image parameter takes, `{upload: id}`.
+ * @param {File} file
+ * @returns {Promise<{upload: string}>}
+ */
+export async function uploadFile(file) {
+  const body = new FormData();
+  body.append('file', file, file.name);
+  const res = await fetch('/uploads', { method: 'POST', body, headers: auth.key ? { authorization: `Bearer ${auth.key}` } : {} });
+  const reply = await res.json().catch(() => ({ status: res.status, title: res.statusText }));
+  if (!res.ok) throw new ApiError(reply);
+  return reply.use ?? { upload: reply.id };
+}
+
 /** A problem as lines a person can read: "title: detail", then one line per listed item. */
 export function describeProblem(err) {
   if (!(err instanceof ApiError)) return [String(err instanceof Error ? err.message : err)];

@@ -1,6 +1,6 @@
 // The demo page: pick or upload a template, fill the form derived from its parameter schemas,
 // submit, and follow the job live over the websocket. Uses only the public API.
-import { api, auth, describeProblem } from './api.js';
+import { api, ApiError, auth, describeProblem, uploadFile } from './api.js';
 import { el, renderForm } from './form.js';
 import { watchJob } from './live.js';
 import { pollServers } from './servers.js';
@@ -11,6 +11,8 @@ const $ = (id) => /** @type {any} */ (document.getElementById(id));
 const state = {
   /** @type {{values: () => {params: Record<string, unknown>, errors: string[]}} | null} */ form: null,
   template: '',
+  /** The service accepts image uploads (POST /uploads). */
+  uploads: false,
   /** @type {{id: string, close: () => void, previewUrl: string, shownOutputs: Set<number>} | null} */ job: null,
 };
 
@@ -46,7 +48,7 @@ async function showTemplate(name) {
   const t = await api(`/templates/${encodeURIComponent(name)}`);
   if (state.template !== name) return; // another pick arrived meanwhile
   $('template-description').textContent = t.description ?? '';
-  state.form = renderForm($('fields'), t.parameters);
+  state.form = renderForm($('fields'), t.parameters, state.uploads ? { upload: uploadFile } : {});
   if (t.suggestedParameters && Object.keys(t.parameters).length === 0) offerSuggested(t);
   $('submit').disabled = false;
 }
@@ -239,21 +241,26 @@ async function cancel() {
 
 // ---- auth (only when the service has it) --------------------------------------------------
 
-/** Shows the key field when the service has an auth API; the key stays in this tab only. */
-async function setupAuth() {
+/**
+ * Reads what the service offers (from its OpenAPI document): image uploads, and API keys. The
+ * key field shows only when keys are required; the key stays in this tab (sessionStorage).
+ */
+async function discover() {
   const spec = await fetch('/openapi.json').then((r) => r.json()).catch(() => null);
+  state.uploads = Boolean(spec?.paths?.['/uploads']);
   if (!spec?.paths?.['/auth/ticket']) return;
-  $('auth').hidden = false;
   const input = $('api-key');
-  input.value = sessionStorage.getItem('comfy-fleet-key') ?? '';
-  auth.key = input.value;
+  auth.key = sessionStorage.getItem('comfy-fleet-key') ?? '';
+  input.value = auth.key;
   input.addEventListener('change', () => {
     auth.key = input.value.trim();
     sessionStorage.setItem('comfy-fleet-key', auth.key);
-    void loadTemplates(state.template).catch(() => {});
+    void run($('form-error'), () => loadTemplates(state.template));
   });
-  // Browsers cannot set headers on a websocket: a short-lived ticket goes in the URL instead.
-  auth.ticket = async () => (auth.key ? (await api('/auth/ticket', { method: 'POST' })).ticket : null);
+  // Browsers cannot set headers on a websocket: a short-lived single-use ticket goes in the URL.
+  auth.ticket = async () => (auth.key ? (await api('/auth/ticket', { method: 'POST', body: {} })).ticket : null);
+  const who = await api('/auth/whoami').catch((err) => (err instanceof ApiError ? null : { open: true }));
+  $('auth').hidden = who?.open === true;
 }
 
 // ---- start -----------------------------------------------------------------------------
@@ -262,8 +269,9 @@ $('template-select').addEventListener('change', (e) => void run($('form-error'),
 $('upload-form').addEventListener('submit', (e) => void upload(e));
 $('job-form').addEventListener('submit', (e) => void submit(e));
 $('cancel').addEventListener('click', () => void cancel());
+$('auth').addEventListener('submit', (e) => { e.preventDefault(); $('api-key').dispatchEvent(new Event('change')); });
+await discover();
 pollServers($('servers'), $('servers-summary'));
-await setupAuth();
 await run($('form-error'), () => loadTemplates());
 const resumed = /^#job=([\w-]+)$/.exec(location.hash)?.[1];
 if (resumed) follow(resumed);

@@ -30,6 +30,44 @@ function editable(schema) {
   return schema.anyOf.find((s) => s.type === 'integer' || s.type === 'number') ?? schema.anyOf.find((s) => s.type === 'string') ?? schema;
 }
 
+/**
+ * An image input (x-upload): a file name already in the backend's input folder, or a file from
+ * this computer, uploaded as soon as it is chosen so the job only carries its id.
+ */
+function uploadControl(id, view, opts) {
+  const def = view.default;
+  const name = el('input', { id, type: 'text', value: typeof def === 'string' ? def : '', placeholder: 'example.png', required: view.required, autocomplete: 'off' });
+  if (!opts.upload) return { node: name, read: () => (name.value ? { value: name.value } : {}), hint: "File name in the backend's input folder" };
+  const file = el('input', { id: `${id}-file`, type: 'file', accept: 'image/png,image/jpeg,image/webp,image/gif' });
+  const status = el('small', { class: 'help', 'aria-live': 'polite' });
+  /** @type {{state: 'none' | 'uploading' | 'done' | 'failed', value?: {upload: string}}} */
+  let chosen = { state: 'none' };
+  file.addEventListener('change', async () => {
+    const f = file.files?.[0];
+    if (!f) { chosen = { state: 'none' }; status.textContent = ''; return; }
+    chosen = { state: 'uploading' };
+    status.textContent = `Uploading ${f.name}…`;
+    try {
+      chosen = { state: 'done', value: await opts.upload(f) };
+      status.textContent = `Uploaded ${f.name}; it will be used instead of the file name.`;
+    } catch (err) {
+      chosen = { state: 'failed' };
+      status.textContent = `Upload failed: ${err instanceof Error ? err.message : err}`;
+    }
+  });
+  const node = el('div', { class: 'upload' }, [name, el('label', { class: 'inline', for: file.id }, ['or upload an image: ', file]), status]);
+  return {
+    node,
+    hint: "File name in the backend's input folder",
+    read: () => {
+      if (chosen.state === 'uploading') return { error: 'is still uploading' };
+      if (chosen.state === 'failed') return { error: 'could not be uploaded' };
+      if (chosen.value) return { value: chosen.value };
+      return name.value ? { value: name.value } : {};
+    },
+  };
+}
+
 const numberRead = (input, integer) => () => {
   if (input.value === '') return {};
   const n = Number(input.value);
@@ -39,13 +77,10 @@ const numberRead = (input, integer) => () => {
 };
 
 /** One control for one schema; returns the control and how to read its value. */
-function control(id, name, view) {
+function control(id, name, view, opts) {
   const s = view.schema;
   const def = view.default;
-  if (s['x-upload']) {
-    const input = el('input', { id, type: 'text', value: typeof def === 'string' ? def : '', placeholder: 'example.png', required: view.required, autocomplete: 'off' });
-    return { node: input, read: () => (input.value ? { value: input.value } : {}), hint: `File name in the backend's input folder (${s['x-upload']})` };
-  }
+  if (s['x-upload']) return uploadControl(id, view, opts);
   const base = editable(s);
   if (Array.isArray(base.enum) || base.const !== undefined) {
     const options = base.enum ?? [base.const];
@@ -95,9 +130,10 @@ function control(id, name, view) {
  * Renders one field per parameter into `container`.
  * @param {HTMLElement} container
  * @param {Record<string, ParameterView>} parameters
+ * @param {{upload?: (file: File) => Promise<{upload: string}>}} [opts] stores a chosen file (POST /uploads)
  * @returns {{values: () => {params: Record<string, unknown>, errors: string[]}}}
  */
-export function renderForm(container, parameters) {
+export function renderForm(container, parameters, opts = {}) {
   container.replaceChildren();
   /** @type {Field[]} */
   const fields = [];
@@ -105,7 +141,7 @@ export function renderForm(container, parameters) {
   if (entries.length === 0) container.append(el('p', { class: 'muted', text: 'This template declares no parameters: it runs as stored.' }));
   for (const [name, view] of entries) {
     const id = nextId(name);
-    const c = control(id, name, view);
+    const c = control(id, name, view, opts);
     const helpText = [view.description, c.hint].filter(Boolean).join(' — ');
     const help = helpText ? el('small', { id: `${id}-help`, class: 'help', text: helpText }) : null;
     if (help) c.node.setAttribute?.('aria-describedby', help.id);

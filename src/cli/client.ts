@@ -1,6 +1,8 @@
 // HTTP client of the CLI: the public REST API with an optional API key. Every failure becomes
 // one of two errors the CLI knows how to print: ApiError (the service answered with a problem)
 // or UnreachableError (no answer at all).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 
 export const ProblemSchema = z.object({
@@ -70,6 +72,21 @@ export class FleetClient {
     }
     if (res.status >= 400) throw new ApiError(res.status, await problemOf(res));
     return res;
+  }
+
+  /** POST /uploads (multipart): the value an image parameter takes, `{upload: id}`. */
+  async upload(file: string): Promise<{ upload: string }> {
+    const form = new FormData();
+    form.append('file', new Blob([await readFile(file)]), path.basename(file));
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}/uploads`, { method: 'POST', headers: this.headers({ accept: 'application/json' }), body: form });
+    } catch (err) {
+      throw new UnreachableError(this.url, err);
+    }
+    if (res.status >= 400) throw new ApiError(res.status, await problemOf(res));
+    const reply = z.object({ id: z.string(), use: z.object({ upload: z.string() }).optional() }).loose().parse(await res.json());
+    return reply.use ?? { upload: reply.id };
   }
 
   /** JSON reply checked against `schema` (unknown fields kept out, missing ones an error). */

@@ -1,7 +1,7 @@
 // `--param name=value` as the JSON value the template expects. Text from a shell has no types, so
 // each value is read through its parameter's derived JSON Schema: "20" becomes 20 for an integer
-// and stays "20" for a string. `name=@file` reads the value from a file (long prompts).
-import { readFileSync } from 'node:fs';
+// and stays "20" for a string. `name=@file` reads the value from a file (long prompts), or
+// uploads it when the parameter is an image (x-upload).
 import type { ParameterReplyT } from './replies.ts';
 
 export class UsageError extends Error {
@@ -41,22 +41,37 @@ export function coerceValue(raw: string, schema: Schema | undefined): unknown {
   return raw;
 }
 
-/** `--param` flags → the `params` object of POST /jobs. */
-export function parseParams(flags: string[], parameters: Record<string, ParameterReplyT>, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): Record<string, unknown> {
+export interface ParamSources {
+  readText: (file: string) => string;
+  /** Stores a file for an image parameter (POST /uploads) and gives the value to send. */
+  upload: (file: string) => Promise<unknown>;
+}
+
+/** `--param` flags → the `params` object of POST /jobs. For an image parameter `name=@file` uploads the file. */
+export async function parseParams(flags: string[], parameters: Record<string, ParameterReplyT>, sources: ParamSources): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const flag of flags) {
     const eq = flag.indexOf('=');
     if (eq <= 0) throw new UsageError(`--param ${flag}: expected name=value`);
     const name = flag.slice(0, eq);
-    let raw = flag.slice(eq + 1);
-    if (raw.startsWith('@')) {
-      try {
-        raw = readFile(raw.slice(1)).replace(/\r?\n$/, '');
-      } catch (err) {
-        throw new UsageError(`--param ${name}: cannot read ${raw.slice(1)}: ${(err as Error).message}`);
-      }
+    const raw = flag.slice(eq + 1);
+    const schema = parameters[name]?.schema;
+    if (!raw.startsWith('@')) {
+      out[name] = coerceValue(raw, schema);
+      continue;
     }
-    out[name] = coerceValue(raw, parameters[name]?.schema);
+    const file = raw.slice(1);
+    if (schema?.['x-upload']) {
+      out[name] = await sources.upload(file);
+      continue;
+    }
+    let text: string;
+    try {
+      text = sources.readText(file).replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new UsageError(`--param ${name}: cannot read ${file}: ${(err as Error).message}`);
+    }
+    out[name] = coerceValue(text, schema);
   }
   return out;
 }

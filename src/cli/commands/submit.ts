@@ -1,5 +1,6 @@
 // `submit <template> --param k=v ...`: queue a job, show its progress live on stderr, write its
 // outputs to --out and print their paths on stdout (so `$(comfy-fleet submit ...)` names the files).
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT, JSON_OPTION, str, strings, type Command, type CommandContext } from '../command.ts';
@@ -35,7 +36,14 @@ async function run({ values, positionals, client, io }: CommandContext): Promise
   const [template, ...extra] = positionals;
   if (!template || extra.length) throw new UsageError('submit takes exactly one template name');
   const tpl = await client.json(TemplateReply, `/templates/${encodeURIComponent(template)}`);
-  const params = parseParams(strings(values, 'param'), tpl.parameters);
+  const params = await parseParams(strings(values, 'param'), tpl.parameters, {
+    readText: (f) => readFileSync(path.resolve(io.cwd, f), 'utf8'),
+    upload: async (f) => {
+      const file = path.resolve(io.cwd, f);
+      if (!existsSync(file)) throw new UsageError(`no such file: ${f}`);
+      return client.upload(file);
+    },
+  });
   const priority = str(values, 'priority');
   if (priority !== undefined && !/^-?\d+$/.test(priority)) throw new UsageError('--priority must be an integer');
   const body = { template, params, ...(priority !== undefined ? { priority: Number(priority) } : {}) };
@@ -84,7 +92,7 @@ export const submitCommand: Command = {
   usage: 'submit <template> [--param name=value ...] [--out DIR] [--priority N] [--no-wait] [--json]',
   summary: 'Queue a job from a template, show its progress, write its outputs to DIR',
   options: {
-    param: { type: 'string', multiple: true, short: 'p', valueName: 'name=value', description: 'A template parameter; repeat for more. Values are typed by the parameter schema; name=@file reads the value from a file' },
+    param: { type: 'string', multiple: true, short: 'p', valueName: 'name=value', description: 'A template parameter; repeat for more. Values are typed by the parameter schema; name=@file reads the value from a file (an image parameter uploads it)' },
     out: { type: 'string', short: 'o', valueName: 'DIR', description: 'Where to write the outputs (default: the current directory)' },
     priority: { type: 'string', valueName: 'N', description: 'Higher runs first (-100..100)' },
     'no-wait': { type: 'boolean', description: 'Print the job id and return at once' },
