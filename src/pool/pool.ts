@@ -119,7 +119,10 @@ export class Pool {
         if (!predicate(this.list())) return;
         done(true);
       };
-      const offs = [this.on('backend:state', check), this.on('backend:removed', check), this.on('backend:added', check)];
+      const offs = [
+        this.on('backend:state', check), this.on('backend:status', check),
+        this.on('backend:removed', check), this.on('backend:added', check),
+      ];
       const timer = setTimeout(() => done(false), timeoutMs);
       const done = (value: boolean): void => {
         clearTimeout(timer);
