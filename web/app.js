@@ -252,11 +252,14 @@ async function discover() {
   const input = $('api-key');
   auth.key = sessionStorage.getItem('comfy-fleet-key') ?? '';
   input.value = auth.key;
-  input.addEventListener('change', () => {
+  const apply = () => {
+    if (input.value.trim() === auth.key) return;
     auth.key = input.value.trim();
     sessionStorage.setItem('comfy-fleet-key', auth.key);
     void run($('form-error'), () => loadTemplates(state.template));
-  });
+  };
+  input.addEventListener('change', apply);
+  $('auth').addEventListener('submit', (e) => { e.preventDefault(); apply(); });
   // Browsers cannot set headers on a websocket: a short-lived single-use ticket goes in the URL.
   auth.ticket = async () => (auth.key ? (await api('/auth/ticket', { method: 'POST', body: {} })).ticket : null);
   const who = await api('/auth/whoami').catch((err) => (err instanceof ApiError ? null : { open: true }));
@@ -269,7 +272,6 @@ $('template-select').addEventListener('change', (e) => void run($('form-error'),
 $('upload-form').addEventListener('submit', (e) => void upload(e));
 $('job-form').addEventListener('submit', (e) => void submit(e));
 $('cancel').addEventListener('click', () => void cancel());
-$('auth').addEventListener('submit', (e) => { e.preventDefault(); $('api-key').dispatchEvent(new Event('change')); });
 await discover();
 pollServers($('servers'), $('servers-summary'));
 await run($('form-error'), () => loadTemplates());

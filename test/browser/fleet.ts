@@ -30,7 +30,8 @@ function templatesResolver(appRef: { app?: FastifyInstance }): WorkflowResolver 
   };
 }
 
-export async function startFleet(t: TestContext, env: Record<string, string> = {}): Promise<Fleet> {
+/** `key`: an API key for the readiness checks when `env` configures API_KEYS. */
+export async function startFleet(t: TestContext, env: Record<string, string> = {}, opts: { key?: string } = {}): Promise<Fleet> {
   // Spawned stand-ins inherit the environment: sampler steps slow enough that progress is seen
   // moving, yet a 20-step job stays around a second.
   process.env.STANDIN_STEP_MS ??= '50';
@@ -49,6 +50,7 @@ export async function startFleet(t: TestContext, env: Record<string, string> = {
   t.after(() => app.close());
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   await until(async () => (await fetch(`${url}/ready`)).status, (s) => s === 200, 30_000, 'a ready stand-in backend');
-  await until(async () => ((await (await fetch(`${url}/templates`)).json()) as { templates: unknown[] }).templates.length, (n) => n >= 3, 10_000, 'the example templates');
+  const headers = opts.key ? { authorization: `Bearer ${opts.key}` } : undefined;
+  await until(async () => ((await (await fetch(`${url}/templates`, { headers })).json()) as { templates: unknown[] }).templates.length, (n) => n >= 3, 10_000, 'the example templates');
   return { app, url };
 }

@@ -11,9 +11,8 @@ export interface CliResult {
 }
 
 export function cli(args: string[], opts: { url?: string; cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
-  const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
-  delete env.COMFY_FLEET_KEY;
-  if (opts.url) env.COMFY_FLEET_URL = opts.url;
+  // The caller's own COMFY_FLEET_* must not leak into what a test asserts.
+  const env: Record<string, string | undefined> = { ...process.env, COMFY_FLEET_KEY: undefined, COMFY_FLEET_URL: opts.url, ...opts.env };
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
