@@ -122,18 +122,24 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     checkUrl: opts.checkWebhookUrl ?? (async () => undefined),
     log: app.log,
   });
-  const jobs = new JobService({
+  const uploads = new UploadStore(db, path.join(config.dataDir, 'uploads'));
+  app.decorate('uploads', uploads);
+  const jobs: JobService = new JobService({
     webhooks,
     db,
     source: jobSource,
-    resolver: opts.resolver ?? makeResolver(null),
+    resolver: opts.resolver ?? makeResolver({
+      templates: app.templates,
+      upload: (id) => (/^[0-9a-f]{64}$/.test(id) ? uploads.get(id, null) : undefined),
+      jobExists: (id) => jobs.store.get(id) !== undefined,
+    }),
     bus,
     log: app.log,
     outputsDir: path.join(config.dataDir, 'outputs'),
+    uploadsDir: path.join(config.dataDir, 'uploads'),
     ...config.jobs,
   });
   app.decorate('jobs', jobs);
-  app.decorate('uploads', new UploadStore(db, path.join(config.dataDir, 'uploads')));
   app.addHook('onReady', async () => jobs.start());
   app.addHook('preClose', () => jobs.close());
   installMetrics(app, { processMetrics: opts.processMetrics !== false });

@@ -3,7 +3,7 @@
 // ComfyUI's message; infrastructure failure (crash, hang, lost prompt, 5xx, OOM) → requeued
 // elsewhere until attempts run out. Cancellation and timeouts interrupt only this prompt.
 import type { JobStore, JobRow } from './store.ts';
-import { BackendFailure, type JobBackend, type RunEvent, type RunHandle, type RunResult } from './ports.ts';
+import { BackendFailure, type InputFile, type JobBackend, type RunEvent, type RunHandle, type RunResult } from './ports.ts';
 import type { Waiting } from './queue.ts';
 import type { JobEmit } from './events.ts';
 import type { JobError } from './schemas.ts';
@@ -17,6 +17,7 @@ export interface AttemptContext {
   maxAttempts: number;
   silenceMs: number;
   requeue: (w: Waiting) => void;
+  loadFile: (source: InputFile['source']) => Promise<Buffer>;
 }
 
 export interface Inflight {
@@ -151,6 +152,13 @@ export function runAttempt(
 
   const finished = (async () => {
     try {
+      if (!a.reattach) {
+        for (const f of a.waiting.requirements.files ?? []) {
+          await backend.ensureFile(f.name, () => ctx.loadFile(f.source).catch((err: unknown) => {
+            throw new BackendFailure('workflow', `input ${f.name} cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+          }));
+        }
+      }
       handle = a.reattach
         ? await backend.reattach(promptId, onEvent)
         : await backend.submit(prompt, { promptId, template: row.template, onEvent });

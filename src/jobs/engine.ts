@@ -4,7 +4,7 @@
 // last template) within a small window, with a bound on how often a job may be passed over.
 import { randomUUID } from 'node:crypto';
 import type { JobStore } from './store.ts';
-import type { BackendSource, JobBackend, Requirements } from './ports.ts';
+import type { BackendSource, InputFile, JobBackend, Requirements } from './ports.ts';
 import { WaitQueue, type Waiting } from './queue.ts';
 import { runAttempt, type AttemptContext, type Inflight } from './attempt.ts';
 import type { JobEmit } from './events.ts';
@@ -23,6 +23,8 @@ export interface EngineOptions {
   silenceMs: number;
   /** Running jobs found at start-up whose backend does not come back within this are requeued. */
   orphanGraceMs: number;
+  /** Reads the bytes of an input file (an upload, or another job's output). */
+  loadFile: (source: InputFile['source']) => Promise<Buffer>;
   now?: () => number;
 }
 
@@ -160,8 +162,22 @@ export class JobEngine {
   }
 
   /** Best job for this backend inside the window; the head wins once it has been skipped enough. */
+  /** A job that reads other jobs' outputs waits for them; if one did not succeed, it fails. */
+  #ready(w: Waiting): boolean {
+    for (const dep of w.requirements.after ?? []) {
+      const status = this.#o.store.get(dep)?.status;
+      if (status === 'succeeded') continue;
+      if (status === 'queued' || status === 'running') return false;
+      this.#queue.remove(w.id);
+      const error = { kind: 'workflow' as const, message: `job ${dep} whose output this job reads ${status ?? 'no longer exists'}` };
+      if (this.#o.store.finish(w.id, 'failed', error, this.#o.now()) === 'ok') this.#o.emit(w.id, 'failed', { error });
+      return false;
+    }
+    return true;
+  }
+
   #pick(b: JobBackend, accepting: number): Waiting | undefined {
-    const window = this.#queue.head(this.#o.affinityWindow);
+    const window = this.#queue.head(this.#o.affinityWindow).filter((w) => !w.requirements.after?.length || this.#ready(w));
     const runnable = window.filter((w) => b.missing(w.requirements) === null && (accepting < 2 || !w.avoid.has(b.id)));
     if (runnable.length === 0) return undefined;
     const first = runnable[0] as Waiting;
@@ -199,6 +215,7 @@ export class JobEngine {
       now: this.#o.now,
       maxAttempts: this.#o.maxAttempts,
       silenceMs: this.#o.silenceMs,
+      loadFile: this.#o.loadFile,
       requeue: (w) => {
         this.#queue.add(w);
         this.#emitPositions();

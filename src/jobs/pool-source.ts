@@ -150,6 +150,20 @@ class PoolJobBackend implements JobBackend {
     await this.#client().http.free({ unloadModels: true, freeMemory: true });
   }
 
+  /** Names already in this backend's input folder; keyed by client so a replaced client re-uploads. */
+  #files = new WeakMap<ComfyClient, Set<string>>();
+
+  async ensureFile(name: string, load: () => Promise<Buffer>): Promise<void> {
+    const client = this.#client();
+    let have = this.#files.get(client);
+    if (!have) { have = new Set(); this.#files.set(client, have); }
+    if (have.has(name)) return;
+    const bytes = await load();
+    // overwrite: the name is content-addressed, so an existing file with it is the same file.
+    await client.http.uploadImage(new Blob([new Uint8Array(bytes)]), { filename: name, overwrite: true });
+    have.add(name);
+  }
+
   async forget(promptId: string): Promise<void> {
     await this.#client().http.deleteHistory([promptId]);
   }

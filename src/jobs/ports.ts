@@ -8,6 +8,16 @@ export interface Requirements {
   models: Record<string, string[]>;
   /** The checkpoint the prompt loads, if any: the strongest affinity signal. */
   checkpoint?: string | null;
+  /** Files the prompt reads from the backend's input folder, copied there before it is posted. */
+  files?: InputFile[];
+  /** Jobs whose outputs this one reads: it waits until they succeeded. */
+  after?: string[];
+}
+
+/** A file in a backend's input folder and where its bytes come from. */
+export interface InputFile {
+  name: string;
+  source: { upload: string } | { job: string; output: number };
 }
 
 export interface FileRef {
@@ -77,6 +87,8 @@ export interface JobBackend {
   recover(reason: string): Promise<void>;
   /** After an OOM: unload models and free memory before taking more work. */
   free(): Promise<void>;
+  /** Makes sure the input folder has this file (uploads once per backend). */
+  ensureFile(name: string, load: () => Promise<Buffer>): Promise<void>;
   /** Drops a finished prompt from ComfyUI's history once we have its results (history grows without bound otherwise). */
   forget(promptId: string): Promise<void>;
   /** Streams a file produced by a prompt. */

@@ -2,10 +2,12 @@
 // list, cancel, wait, and open output files. It owns the engine and turns store outcomes into
 // FLEET_* errors in one place.
 import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { FleetError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { JobEngine } from './engine.ts';
-import type { BackendSource, FileRef } from './ports.ts';
+import type { BackendSource, FileRef, InputFile } from './ports.ts';
 import { requirementsOf } from './requirements.ts';
 import type { CreateJob, Job, JobProgress } from './schemas.ts';
 import { isTerminal, type JobStatus } from './states.ts';
@@ -21,6 +23,10 @@ export interface WorkflowResolver {
     prompt: Record<string, unknown>;
     template: string | null;
     version: number | null;
+    /** Input files the prompt reads and where they come from. */
+    files?: InputFile[];
+    /** Jobs whose outputs it reads. */
+    after?: string[];
   }>;
 }
 
@@ -34,6 +40,8 @@ export interface JobServiceOptions {
   maxAttempts: number;
   prefetch: number;
   silenceMs: number;
+  /** Where uploads are stored by content hash. */
+  uploadsDir: string;
   /** Where output files are cached once collected. */
   outputsDir: string;
   /** Collect outputs into the cache after success, then drop the prompt from ComfyUI's history. */
@@ -70,6 +78,7 @@ export class JobService {
       maxSkips: 8,
       silenceMs: opts.silenceMs,
       orphanGraceMs: 60_000,
+      loadFile: (source) => this.#loadFile(source),
       now: this.#o.now,
       emit: (jobId, type, data, o) => {
         if (type === 'progress') this.#progress.set(jobId, data as unknown as JobProgress);
@@ -99,6 +108,21 @@ export class JobService {
       await owner.forget(row.prompt_id).catch((err: unknown) => this.#o.log.warn({ err, jobId }, 'could not delete the prompt from ComfyUI history'));
     }
     if (!complete) this.#o.log.warn({ jobId }, 'outputs not fully collected; they stay on the backend');
+  }
+
+  /** Bytes of an input file: an upload from disk, or a finished job's output (cached first). */
+  async #loadFile(source: InputFile['source']): Promise<Buffer> {
+    if ('upload' in source) return readFile(path.join(this.#o.uploadsDir, source.upload));
+    const out = this.output(source.job, source.output);
+    const key = `${source.job}/${source.output}`;
+    const b = this.#o.source.backends().find((x) => x.id === out.backendId);
+    const cached = await cacheOutput({
+      cacheDir: this.#o.outputsDir,
+      key,
+      fetch: () => (b ? b.view(out.ref) : Promise.reject(new Error(`backend ${out.backendId} is gone`))),
+    });
+    if (!cached) throw new Error(`output ${source.output} of job ${source.job} could not be fetched`);
+    return readFile(path.join(this.#o.outputsDir, key));
   }
 
   #notify(jobId: string, event: string): void {
@@ -146,7 +170,7 @@ export class JobService {
         timeoutMs: body.timeoutMs ?? null,
         webhook: body.webhook ?? null,
         metadata: body.metadata,
-        requirements: requirementsOf(resolved.prompt),
+        requirements: { ...requirementsOf(resolved.prompt), files: resolved.files ?? [], after: resolved.after ?? [] },
         idempotencyKey: ctx.idempotencyKey,
         requestHash: hash,
         createdAt: this.#o.now(),

@@ -296,7 +296,9 @@ export class Backend {
   async #ensureClient(url: string): Promise<void> {
     if (this.#client !== null && this.#client.http.baseUrl === url) return;
     await this.#closeClient();
-    const client = new ComfyClient({ baseUrl: url, logger: this.#log });
+    // A stable client id: after a restart of the service, re-attached prompts keep receiving
+    // their events (ComfyUI targets execution events by client id, PROTOCOL.md §4.4).
+    const client = new ComfyClient({ baseUrl: url, logger: this.#log, clientId: `comfy-fleet-${this.id}` });
     this.#client = client;
     this.#load.watch(client);
     // The socket reconnects by itself; waiting for it here only avoids a first prompt racing it.

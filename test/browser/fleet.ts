@@ -4,8 +4,6 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import { makeResolver } from '../../src/jobs/resolver.ts';
-import type { WorkflowResolver } from '../../src/jobs/service.ts';
 import { testConfig } from '../helpers/config.ts';
 import { until } from '../helpers/jobs.ts';
 
@@ -14,20 +12,6 @@ export const EXAMPLES_DIR = path.resolve(import.meta.dirname, '../../examples');
 export interface Fleet {
   app: FastifyInstance;
   url: string;
-}
-
-/**
- * Renders templates through `app.templates`, read at call time: the app is built with this
- * resolver before the template service exists. Same behaviour as the service's own wiring, and
- * it keeps these tests independent of whether app.ts passes the templates to the jobs yet.
- */
-function templatesResolver(appRef: { app?: FastifyInstance }): WorkflowResolver {
-  return {
-    resolve: (input) => {
-      if (!appRef.app) throw new Error('app not built yet');
-      return makeResolver(appRef.app.templates).resolve(input);
-    },
-  };
 }
 
 /** `key`: an API key for the readiness checks when `env` configures API_KEYS. */
@@ -44,9 +28,7 @@ export async function startFleet(t: TestContext, env: Record<string, string> = {
     TEMPLATES_DIR: EXAMPLES_DIR,
     ...env,
   });
-  const ref: { app?: FastifyInstance } = {};
-  const app = await buildApp(config, { logger: false, resolver: templatesResolver(ref) });
-  ref.app = app;
+  const app = await buildApp(config, { logger: false });
   t.after(() => app.close());
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   await until(async () => (await fetch(`${url}/ready`)).status, (s) => s === 200, 30_000, 'a ready stand-in backend');

@@ -111,6 +111,11 @@ export class FakeBackend implements JobBackend {
     this.frees++;
   }
 
+  readonly files = new Map<string, Buffer>();
+  async ensureFile(name: string, load: () => Promise<Buffer>): Promise<void> {
+    if (!this.files.has(name)) this.files.set(name, await load());
+  }
+
   readonly forgotten: string[] = [];
   async forget(promptId: string): Promise<void> {
     this.forgotten.push(promptId);

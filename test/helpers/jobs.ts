@@ -14,7 +14,7 @@ export const quietLog = { info: () => undefined, warn: () => undefined, error: (
 /** Raw workflows pass through as they are; tests exercise the engine, not the templates. */
 export const passThrough: WorkflowResolver = {
   async resolve(input) {
-    return { prompt: input.workflow ?? {}, template: input.template ?? null, version: null };
+    return { prompt: input.workflow ?? {}, template: input.template ?? null, version: null, files: [], after: [] };
   },
 };
 
@@ -38,6 +38,7 @@ export function makeJobs(t: TestContext, source: FakeSource, opts: Partial<{ max
     prefetch: opts.prefetch ?? 1,
     silenceMs: opts.silenceMs ?? 60_000,
     outputsDir: path.join(mkdtempSync(path.join(os.tmpdir(), 'fleet-out-')), 'outputs'),
+    uploadsDir: path.join(os.tmpdir(), 'fleet-no-uploads'),
     collect: opts.collect ?? false,
     webhooks: opts.webhooks ?? null,
   });
