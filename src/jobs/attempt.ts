@@ -39,8 +39,13 @@ export function runAttempt(
   a: { row: JobRow; backend: JobBackend; promptId: string; waiting: Waiting; reattach?: boolean },
 ): Inflight {
   const { row, backend, promptId } = a;
-  const prompt = JSON.parse(row.prompt) as Record<string, { class_type?: string; _meta?: { title?: string } }>;
-  const totalNodes = Math.max(1, Object.keys(prompt).length);
+  const prompt = JSON.parse(row.prompt) as Record<string, { class_type?: string; _meta?: { title?: string }; inputs?: { steps?: unknown } }>;
+  // Progress weight of a node: 1, plus its step count when it has one (samplers dominate the time).
+  const weight = (id: string | null) => {
+    const steps = id ? prompt[id]?.inputs?.steps : undefined;
+    return 1 + (typeof steps === 'number' && steps > 0 ? steps : 0);
+  };
+  const totalWeight = Math.max(1, Object.keys(prompt).reduce((sum, id) => sum + weight(id), 0));
   let lastEventAt = ctx.now();
   let cancelReason: 'cancelled' | 'timeout' | null = null;
   let detached = false;
@@ -59,7 +64,7 @@ export function runAttempt(
     title: nodeId ? (prompt[nodeId]?._meta?.title ?? null) : null,
     value,
     max,
-    percent: Math.min(100, Math.round(((done.size + (max > 0 ? value / max : 0)) / totalNodes) * 1000) / 10),
+    percent: Math.min(100, Math.round((([...done].reduce((sum, id) => sum + weight(id), 0) + weight(nodeId) * (max > 0 ? value / max : 0)) / totalWeight) * 1000) / 10),
   });
 
   const onEvent = (e: RunEvent) => {
@@ -75,7 +80,8 @@ export function runAttempt(
         return emit(row.id, 'node', { nodeId: e.nodeId, classType: prompt[e.nodeId]?.class_type ?? null, title: prompt[e.nodeId]?._meta?.title ?? null });
       case 'progress': return emit(row.id, 'progress', progress(e.nodeId ?? current, e.value, e.max), { coalesce: true });
       case 'preview': return emit(row.id, 'preview', { mime: e.mime, image: e.image, nodeId: e.nodeId });
-      case 'output': return emit(row.id, 'output', { nodeId: e.nodeId, output: e.output });
+      // Files are announced with their download URLs once the job succeeded (see settle).
+      case 'output': return;
     }
   };
 
@@ -115,7 +121,10 @@ export function runAttempt(
     if (r.status === 'success') {
       const outputs = flattenOutputs(r.outputs).map((o) => ({ ...o, backend_id: backend.id }));
       ctx.store.finishAttempt(row.id, 'succeeded', null, ctx.now());
-      if (ctx.store.succeed(row.id, outputs, ctx.now(), r.comfyMs) === 'ok') emit(row.id, 'succeeded', { outputs: outputs.length });
+      if (ctx.store.succeed(row.id, outputs, ctx.now(), r.comfyMs) !== 'ok') return;
+      // One `output` event per file, with the download URL, before the terminal event.
+      outputs.forEach((o, n) => emit(row.id, 'output', { n, nodeId: o.node_id, kind: o.kind, filename: o.filename, url: `/jobs/${row.id}/outputs/${n}` }));
+      emit(row.id, 'succeeded', { outputs: outputs.length });
       return;
     }
     if (r.status === 'interrupted') {
@@ -159,11 +168,12 @@ export function runAttempt(
           }));
         }
       }
+      // Announced before the POST: ComfyUI may send the prompt's first events before it answers.
+      if (!a.reattach) emit(row.id, 'started', { backendId: backend.id, attempt: row.attempts, promptId });
       handle = a.reattach
         ? await backend.reattach(promptId, onEvent)
         : await backend.submit(prompt, { promptId, template: row.template, onEvent });
       if (!handle) return retryOrFail({ kind: 'infrastructure', message: 'the prompt was lost while the service restarted' });
-      if (!a.reattach) emit(row.id, 'started', { backendId: backend.id, attempt: row.attempts, promptId });
       if (cancelReason) await backend.cancel(promptId).catch(() => undefined);
       await settle(await Promise.race([handle.done, aborted]));
     } catch (err) {

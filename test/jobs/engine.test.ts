@@ -160,3 +160,19 @@ test('watchdog: a silent running prompt on a hung backend is recovered and reque
   assert.equal(done.attempts[0]?.outcome, 'infrastructure');
   assert.equal(done.attempts[1]?.backendId, 'spare');
 });
+
+test('progress percent weighs nodes by their steps, so a sampler dominates', async (t) => {
+  const b = new FakeBackend('b1');
+  const { jobs, bus } = makeJobs(t, new FakeSource([b]));
+  const prompt = {
+    '1': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } },
+    '3': { class_type: 'KSampler', inputs: { steps: 18 } },
+    '9': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'x' } },
+  };
+  const { job } = await jobs.submit({ workflow: prompt, priority: 0, metadata: {} }, { owner: '', idempotencyKey: null });
+  const seen: number[] = [];
+  bus.subscribe(job.id, (e) => { if (e.type === 'progress') seen.push(e.data.percent as number); });
+  await until(() => jobs.get(job.id), terminal);
+  // The fake reports node 1 at 1 of 2: half of weight 1 out of 1 + 19 + 1.
+  assert.deepEqual(seen, [Math.round((0.5 / 21) * 1000) / 10]);
+});

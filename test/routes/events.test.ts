@@ -31,12 +31,14 @@ test('SSE: snapshot, then every event with its sequence, ending after the termin
   assert.equal(events[0]?.event, 'snapshot');
   assert.equal((events[0]?.data as Job).status, 'succeeded');
   const types = events.slice(1).map((e) => e.event);
-  assert.deepEqual(types, ['queued', 'started', 'node', 'progress', 'succeeded']);
+  assert.deepEqual(types, ['queued', 'started', 'node', 'progress', 'output', 'succeeded']);
+  const output = events.find((e) => e.event === 'output')?.data as { url: string; n: number };
+  assert.equal(output.url, `/jobs/${job.id}/outputs/0`);
   const ids = events.slice(1).map((e) => e.id as number);
   assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
   const startedSeq = events.find((e) => e.event === 'started')?.id as number;
   const resumed = parseSse((await app.inject({ method: 'GET', url: `/jobs/${job.id}/events`, headers: { 'last-event-id': String(startedSeq) } })).body);
-  assert.deepEqual(resumed.slice(1).map((e) => e.event), ['node', 'progress', 'succeeded']);
+  assert.deepEqual(resumed.slice(1).map((e) => e.event), ['node', 'progress', 'output', 'succeeded']);
 });
 
 test('websocket: subscribe gets the snapshot and live events; reconnect with `after` gets the missed ones and the terminal one once', async (t) => {
@@ -69,7 +71,7 @@ test('websocket: subscribe gets the snapshot and live events; reconnect with `af
   await new Promise((r) => ws2.once('open', r));
   ws2.send(JSON.stringify({ type: 'subscribe', jobs: [{ id: job.id, after: lastSeen }] }));
   await until(() => again.filter((m) => m.event === 'succeeded').length, (n) => n === 1);
-  assert.deepEqual(again.slice(1).map((m) => m.event), ['node', 'progress', 'succeeded']);
+  assert.deepEqual(again.slice(1).map((m) => m.event), ['node', 'progress', 'output', 'succeeded']);
   ws2.send(JSON.stringify({ type: 'ping', id: 'p1' }));
   await until(() => again.at(-1)?.type, (ty) => ty === 'pong');
   assert.equal(again.filter((m) => m.event === 'succeeded').length, 1);
