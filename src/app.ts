@@ -21,7 +21,6 @@ import { WebhookSender } from './jobs/webhooks.ts';
 import { webhookSecret } from './jobs/secret.ts';
 import { registerTemplates } from './templates/plugin.ts';
 import { installAccessControl } from './auth/access.ts';
-import { registerCors } from './auth/cors.ts';
 import { registerRateLimit } from './auth/rate-limit.ts';
 import { installMetrics } from './metrics/plugin.ts';
 import { drainableSource, ShutdownState } from './ops/shutdown.ts';
@@ -93,8 +92,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('catalog', catalog);
   app.decorate('fleetVersion', pkg.version);
   // Before any route: access control fixes each route's scope as it is registered.
-  installAccessControl(app, config);
-  await registerCors(app, config.auth.corsOrigins);
+  await installAccessControl(app, config);
   await registerRateLimit(app, config.auth.rateLimitPerMinute);
   const shutdown = new ShutdownState();
   app.decorate('shutdown', shutdown);

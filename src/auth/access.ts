@@ -14,6 +14,7 @@ import { ROUTE_POLICY } from './policy.ts';
 import { grants, type RouteScope } from './scopes.ts';
 import { TicketStore } from './tickets.ts';
 import type { Config } from '../config.ts';
+import { registerCors } from './cors.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -164,15 +165,17 @@ function guardSocket(handler: SocketHandler): SocketHandler {
 }
 
 /**
- * Wires access control into the app. Call at the root before @fastify/websocket and before any
- * route is registered, so the onRoute hook sees (and wraps) every route.
+ * Wires access control (and CORS) into the app. Call at the root before @fastify/websocket and
+ * before any route is registered, so the onRoute hook sees (and wraps) every route.
  */
-export function installAccessControl(app: FastifyInstance, config: Config): AccessControl {
+export async function installAccessControl(app: FastifyInstance, config: Config): Promise<AccessControl> {
   const access = new AccessControl(config.auth);
   app.decorate('access', access);
   app.decorateRequest('principal', null);
   app.decorateRequest('wsRefusal', null);
   app.addHook('onRoute', (route) => access.resolveRoute(route));
+  // CORS answers first, so a refused request still carries the headers a browser needs to read it.
+  await registerCors(app, config.auth.corsOrigins);
   app.addHook('onRequest', async (req) => access.authenticate(req));
   return access;
 }

@@ -23,7 +23,7 @@ export class TicketStore {
 
   constructor(opts: { ttlMs: number; now?: () => number; max?: number }) {
     this.#ttlMs = opts.ttlMs;
-    this.#now = opts.now ?? Date.now;
+    this.#now = opts.now ?? (() => Date.now());
     this.#max = opts.max ?? 100_000;
   }
 
