@@ -28,6 +28,7 @@ import authRoutes from '../routes/auth.ts';
 import metricsRoutes from '../routes/metrics.ts';
 import healthRoutes from '../routes/health.ts';
 import serversRoutes from '../routes/servers.ts';
+import templateRoutes from '../routes/templates.ts';
 import jobsRoutes from '../routes/jobs.ts';
 import uploadsRoutes from '../routes/uploads.ts';
 import multipart from '@fastify/multipart';
@@ -145,6 +146,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(healthRoutes);
   await app.register(serversRoutes);
+  await app.register(templateRoutes);
   await app.register(docsRoutes);
   await app.register(multipart, { limits: { fileSize: config.uploadMaxBytes, files: 1, fields: 10, parts: 12 } });
   await app.register(jobsRoutes);

@@ -1,7 +1,7 @@
 // Wires the template registry into the app: the service as `app.templates` (for the routes and
-// the jobs module), TEMPLATES_DIR loaded once the app is ready, and the REST routes.
+// the jobs module) and TEMPLATES_DIR loaded once the app is ready. The routes are registered by
+// src/app.ts with the others (modules never reach up into routes/).
 import type { FastifyInstance } from 'fastify';
-import templateRoutes from '../../routes/templates.ts';
 import type { Db } from '../db/db.ts';
 import { nodeInfoOf, type NodeInfoSource } from './nodeinfo.ts';
 import { TemplateService, type TemplateLimits } from './service.ts';
@@ -26,6 +26,5 @@ export async function registerTemplates(app: FastifyInstance, opts: TemplatesOpt
   app.decorate('templates', service);
   const dir = opts.templatesDir;
   if (dir) app.addHook('onReady', async () => { await service.loadDirectory(dir); });
-  await app.register(templateRoutes);
   return service;
 }
