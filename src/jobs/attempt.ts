@@ -193,7 +193,12 @@ export function runAttempt(
       watching = true;
       void backend.check(promptId).then(async (where) => {
         if (where === 'pending' || where === 'finished') { lastEventAt = ctx.now(); return; }
-        if (where === 'running') await backend.recover(`prompt ${promptId} made no progress for ${ctx.silenceMs} ms`).catch(() => undefined);
+        // The restart runs in the background: the job is requeued now, not once the server is back
+        // (a real ComfyUI takes from seconds to minutes to start).
+        if (where === 'running') {
+          void backend.recover(`prompt ${promptId} made no progress for ${ctx.silenceMs} ms`)
+            .catch((err: unknown) => ctx.log.warn({ err, backendId: backend.id }, 'recovering a hung backend failed'));
+        }
         abort(new BackendFailure('infrastructure', where === 'running' ? `backend ${backend.id} hung (no progress for ${ctx.silenceMs} ms)` : `prompt ${where} on backend ${backend.id}`));
       }).finally(() => { watching = false; });
     },

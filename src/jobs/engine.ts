@@ -45,7 +45,7 @@ export class JobEngine {
 
   /** Loads the queue from the store and starts dispatching. */
   start(): void {
-    for (const row of this.#o.store.withStatus('queued')) this.#queue.add(this.#waiting(row));
+    for (const row of this.#o.store.queuedIndex()) this.#queue.add(this.#waiting(row));
     const now = this.#o.now();
     for (const row of this.#o.store.withStatus('running')) {
       if (row.backend_id && row.prompt_id) this.#orphans.set(row.id, { backendId: row.backend_id, promptId: row.prompt_id, since: now });

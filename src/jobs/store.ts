@@ -97,6 +97,7 @@ export class JobStore {
       get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       byKey: db.prepare('SELECT * FROM jobs WHERE owner = ? AND idempotency_key = ?'),
       byStatus: db.prepare('SELECT * FROM jobs WHERE status = ? ORDER BY priority DESC, seq'),
+      queuedIndex: db.prepare(`SELECT id, priority, seq, template, requirements FROM jobs WHERE status = 'queued' ORDER BY priority DESC, seq`),
       position: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued' AND (priority > @priority OR (priority = @priority AND seq < @seq))`),
       countQueued: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued'`),
       countQueuedBy: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued' AND owner = ?`),
@@ -150,6 +151,11 @@ export class JobStore {
 
   withStatus(status: JobStatus): JobRow[] {
     return this.#s.byStatus.all(status) as JobRow[];
+  }
+
+  /** Just what the wait queue needs of every queued job (not their prompts): cheap at 100k jobs. */
+  queuedIndex(): Pick<JobRow, 'id' | 'priority' | 'seq' | 'template' | 'requirements'>[] {
+    return this.#s.queuedIndex.all() as Pick<JobRow, 'id' | 'priority' | 'seq' | 'template' | 'requirements'>[];
   }
 
   list(f: ListFilter): JobRow[] {
