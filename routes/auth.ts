@@ -31,7 +31,7 @@ const authRoutes: FastifyPluginAsync = async (app) => {
       summary: 'A short-lived, single-use ticket for EventSource/WebSocket, which cannot send Authorization',
       description: 'Never put an API key in a URL: ask for a ticket with the key (server side or from the page), then open `/ws?ticket=…` or `/jobs/{id}/events?ticket=…` within TICKET_TTL_MS. A used, expired or mismatched ticket is answered 401 (websocket: close 4401).',
       tags: ['auth'],
-      body: TicketRequest.optional(),
+      body: TicketRequest.nullish(),
       response: { 201: TicketReply },
     },
   }, async (req, reply) => {

@@ -12,6 +12,12 @@ export const REDACT_PATHS = [
   'headers.authorization',
   'req.headers["proxy-authorization"]',
   'req.headers["sec-websocket-protocol"]',
+  // Top-level and one level down: pino's `*` matches exactly one level.
+  'ticket',
+  'token',
+  'secret',
+  'apiKey',
+  'authorization',
   '*.ticket',
   '*.token',
   '*.password',
