@@ -17,21 +17,17 @@ import { appendFileSync, mkdirSync, statSync } from 'node:fs';
 import type { ComfyLogger } from '../comfy/index.ts';
 import { isZombie, launch, pidAlive, signalGroup, type ExitInfo, type Launched, type ServerDirs } from './child.ts';
 import { FileTail, LogRing, rotateIfLarge } from './logs.ts';
+import type { Config } from '../config.ts';
 import type { PortAllocator } from './ports.ts';
 import { waitForReady } from './readiness.ts';
 import type { RecordStore, ServerRecord } from './records.ts';
 
-export interface SupervisorSettings {
-  connectAttempts: number;
-  startTimeoutMs: number;
-  probeIntervalMs: number;
-  restartBackoffMs: number;
-  restartBackoffMaxMs: number;
-  crashLoopCount: number;
-  crashLoopWindowMs: number;
-  stopGraceMs: number;
-  logLines: number;
-}
+/** The supervisor's share of the pool settings (src/config.ts documents each). */
+export type SupervisorSettings = Pick<
+  Config['comfy'],
+  'connectAttempts' | 'startTimeoutMs' | 'probeIntervalMs' | 'restartBackoffMs' | 'restartBackoffMaxMs' |
+  'crashLoopCount' | 'crashLoopWindowMs' | 'stopGraceMs' | 'logLines'
+>;
 
 export type SupervisorEvent =
   | { type: 'launching'; pid: number; port: number }
