@@ -50,6 +50,7 @@ export function runAttempt(
   let cancelReason: 'cancelled' | 'timeout' | null = null;
   let detached = false;
   let watching = false;
+  let stalledChecks = 0;
   let handle: RunHandle | null = null;
   let abort: (err: Error) => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => { abort = reject; });
@@ -192,14 +193,20 @@ export function runAttempt(
       if (watching || !handle || now - lastEventAt < ctx.silenceMs) return;
       watching = true;
       void backend.check(promptId).then(async (where) => {
-        if (where === 'pending' || where === 'finished') { lastEventAt = ctx.now(); return; }
+        if (where === 'pending' || where === 'finished') { stalledChecks = 0; lastEventAt = ctx.now(); return; }
+        // Pending while nothing runs: a stuck worker, unless it was the gap between two prompts,
+        // so it takes two checks in a row (half a silence period apart).
+        if (where === 'stalled' && ++stalledChecks < 2) return;
+        const hung = where === 'running' || where === 'stalled';
         // The restart runs in the background: the job is requeued now, not once the server is back
         // (a real ComfyUI takes from seconds to minutes to start).
-        if (where === 'running') {
+        if (hung) {
           void backend.recover(`prompt ${promptId} made no progress for ${ctx.silenceMs} ms`)
             .catch((err: unknown) => ctx.log.warn({ err, backendId: backend.id }, 'recovering a hung backend failed'));
         }
-        abort(new BackendFailure('infrastructure', where === 'running' ? `backend ${backend.id} hung (no progress for ${ctx.silenceMs} ms)` : `prompt ${where} on backend ${backend.id}`));
+        abort(new BackendFailure('infrastructure', hung
+          ? `backend ${backend.id} hung (${where === 'running' ? 'no progress' : 'queued prompt not started'} for ${ctx.silenceMs} ms)`
+          : `prompt ${where} on backend ${backend.id}`));
       }).finally(() => { watching = false; });
     },
   };

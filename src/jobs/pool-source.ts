@@ -1,7 +1,7 @@
 // Adapts the pool's backends (src/pool) and their ComfyUI clients (src/comfy) to the narrow
 // JobBackend port the dispatcher uses. This is the only place where jobs meet ComfyUI objects.
 import { classifyComfyError, ComfyPromptError, type ComfyClient, type PromptEvent, type PromptResult } from '../comfy/index.ts';
-import { BackendFailure, type BackendSource, type FileRef, type JobBackend, type Requirements, type RunEvent, type RunHandle, type RunResult } from './ports.ts';
+import { BackendFailure, type BackendSource, type FileRef, type JobBackend, type PromptWhere, type Requirements, type RunEvent, type RunHandle, type RunResult } from './ports.ts';
 
 /** What the adapter reads from a pool backend. */
 export interface PoolBackendView {
@@ -124,7 +124,7 @@ class PoolJobBackend implements JobBackend {
     return { promptId, done: run.done.then(toRunResult, (err: unknown) => { throw toFailure(err); }) };
   }
 
-  async check(promptId: string): Promise<'pending' | 'running' | 'finished' | 'missing' | 'unreachable'> {
+  async check(promptId: string): Promise<PromptWhere> {
     try {
       const http = this.#client().http;
       if (await http.history(promptId)) {
@@ -133,17 +133,23 @@ class PoolJobBackend implements JobBackend {
       }
       const q = await http.queue();
       if (q.running.some((i) => i.promptId === promptId)) return 'running';
-      if (q.pending.some((i) => i.promptId === promptId)) return 'pending';
+      if (q.pending.some((i) => i.promptId === promptId)) return q.running.length === 0 ? 'stalled' : 'pending';
       return 'missing';
     } catch {
       return 'unreachable';
     }
   }
 
-  async recover(reason: string): Promise<void> {
-    await this.#client().http.interrupt().catch(() => undefined);
-    if (this.#b.kind === 'spawned') await this.#b.restart(reason);
-    else this.#b.markUnhealthy?.(reason);
+  #recovering: Promise<void> | null = null;
+
+  /** One recovery at a time: every job stuck on the backend asks, the first one restarts it. */
+  recover(reason: string): Promise<void> {
+    this.#recovering ??= (async () => {
+      await this.#client().http.interrupt().catch(() => undefined);
+      if (this.#b.kind === 'spawned') await this.#b.restart(reason);
+      else this.#b.markUnhealthy?.(reason);
+    })().finally(() => { this.#recovering = null; });
+    return this.#recovering;
   }
 
   async free(): Promise<void> {

@@ -67,6 +67,8 @@ export class BackendFailure extends Error {
   }
 }
 
+export type PromptWhere = 'pending' | 'stalled' | 'running' | 'finished' | 'missing' | 'unreachable';
+
 export interface JobBackend {
   readonly id: string;
   /** Ready or busy, not draining: may be given new prompts. */
@@ -81,8 +83,11 @@ export interface JobBackend {
   cancel(promptId: string): Promise<void>;
   /** Re-follows a prompt submitted before a restart of the service: null if ComfyUI has no trace of it. */
   reattach(promptId: string, onEvent: (e: RunEvent) => void): Promise<RunHandle | null>;
-  /** Where a prompt stands, from ComfyUI's /queue and /history (the watchdog's question). */
-  check(promptId: string): Promise<'pending' | 'running' | 'finished' | 'missing' | 'unreachable'>;
+  /**
+   * Where a prompt stands, from ComfyUI's /queue and /history (the watchdog's question).
+   * `stalled`: still pending while the backend runs nothing (its worker is stuck).
+   */
+  check(promptId: string): Promise<PromptWhere>;
   /** The backend hung: interrupt it, then restart it (spawned) or mark it unhealthy (remote). */
   recover(reason: string): Promise<void>;
   /** After an OOM: unload models and free memory before taking more work. */

@@ -1,6 +1,6 @@
 // An in-memory JobBackend whose behaviour each test scripts: how a submitted prompt ends, how
 // long it takes, what it holds. Lets the dispatcher be tested without processes or timing luck.
-import { BackendFailure, type BackendSource, type FileRef, type JobBackend, type Requirements, type RunEvent, type RunHandle, type RunResult } from '../../src/jobs/ports.ts';
+import { BackendFailure, type BackendSource, type FileRef, type JobBackend, type PromptWhere, type Requirements, type RunEvent, type RunHandle, type RunResult } from '../../src/jobs/ports.ts';
 
 export type Script = 'success' | 'workflow-error' | 'oom' | 'crash' | 'reject-workflow' | 'reject-infra' | 'hang';
 
@@ -98,7 +98,7 @@ export class FakeBackend implements JobBackend {
     return { promptId, done: Promise.resolve(r) };
   }
 
-  async check(promptId: string): Promise<'pending' | 'running' | 'finished' | 'missing' | 'unreachable'> {
+  async check(promptId: string): Promise<PromptWhere> {
     return this.pending.has(promptId) ? 'running' : 'missing';
   }
 
