@@ -42,6 +42,7 @@ const jobsRoutes: FastifyPluginAsync = async (app) => {
     const owner = creatorOf(req);
     const idempotencyKey = req.headers['idempotency-key'] ?? null;
     assertQueueQuota(app.jobs.store, owner, app.config.auth.maxQueuedPerKey, idempotencyKey);
+    if (req.body.webhook) await app.checkWebhookUrl(req.body.webhook.url);
     const { job, created } = await app.jobs.submit(req.body, { owner, idempotencyKey });
     void reply.header('location', `/jobs/${job.id}`);
     if (!created) return reply.code(200).send(job);

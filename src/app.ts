@@ -22,6 +22,7 @@ import { webhookSecret } from './jobs/secret.ts';
 import { registerTemplates } from './templates/plugin.ts';
 import { installAccessControl } from './auth/access.ts';
 import { registerRateLimit } from './auth/rate-limit.ts';
+import { makeUrlGuard } from './auth/ssrf.ts';
 import { installMetrics } from './metrics/plugin.ts';
 import { drainableSource, ShutdownState } from './ops/shutdown.ts';
 import authRoutes from '../routes/auth.ts';
@@ -115,10 +116,16 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const jobSource = drainableSource(opts.jobSource ?? poolJobSource(pool), shutdown);
   app.decorate('jobSource', jobSource);
   app.decorate('outputsCacheDir', path.join(config.dataDir, 'outputs'));
+  // SSRF guard: at submit (routes/jobs.ts) and again before each delivery (DNS may change).
+  const urlGuard = makeUrlGuard({ allowPrivate: config.auth.allowPrivateUrls });
+  const checkWebhookUrl = opts.checkWebhookUrl ?? (async (url: string) => { await urlGuard(url); });
+  app.decorate('checkWebhookUrl', checkWebhookUrl);
   const webhooks = new WebhookSender({
     db,
     secret: webhookSecret(config.webhookSecret, config.dataDir),
-    checkUrl: opts.checkWebhookUrl ?? (async () => undefined),
+    checkUrl: checkWebhookUrl,
+    // Late-bound: metrics are installed after the job service exists.
+    onDelivery: (outcome) => app.metrics.webhookDelivered(outcome),
     log: app.log,
   });
   const uploads = new UploadStore(db, path.join(config.dataDir, 'uploads'));

@@ -9,6 +9,13 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { FleetError } from '../errors.ts';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Throws FLEET_URL_FORBIDDEN for a webhook URL that must not be called. */
+    checkWebhookUrl: (url: string) => Promise<void>;
+  }
+}
+
 export type Resolver = (host: string) => Promise<{ address: string; family: number }[]>;
 
 const systemResolver: Resolver = (host) => dnsLookup(host, { all: true, verbatim: true });

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeUrlGuard, refusedAddress, type Resolver } from '../../src/auth/ssrf.ts';
 import { FleetError } from '../../src/errors.ts';
+import { workflow } from '../helpers/jobs.ts';
+import { as, keyedApp, KEYS, problemCode } from './helpers.ts';
 
 /** A resolver from a table: no network in tests. */
 const table = (entries: Record<string, string[]>): Resolver => async (host) => {
@@ -79,4 +81,17 @@ test('ALLOW_PRIVATE_URLS lets private targets through (still http(s) only)', asy
   assert.deepEqual(await lax('http://127.0.0.1:9000/hook'), ['127.0.0.1']);
   assert.deepEqual(await lax('http://intranet.example.com/'), ['192.168.10.20']);
   await assert.rejects(lax('file:///etc/passwd'), /file:/);
+});
+
+test('POST /jobs refuses a webhook to a private address with 422 (before queueing); ALLOW_PRIVATE_URLS admits it', async (t) => {
+  const { app } = await keyedApp(t);
+  for (const url of ['http://127.0.0.1:9/hook', 'http://[::ffff:169.254.169.254]/', 'http://0x7f.1/']) {
+    const res = await as(app, KEYS.web, { method: 'POST', url: '/jobs', payload: { workflow: workflow(), webhook: { url } } });
+    assert.equal(res.statusCode, 422, url);
+    assert.equal(problemCode(res), 'FLEET_URL_FORBIDDEN');
+  }
+  assert.equal(app.jobs.store.queuedCount(), 0);
+  const lax = await keyedApp(t, { ALLOW_PRIVATE_URLS: 'true' });
+  const ok = await as(lax.app, KEYS.web, { method: 'POST', url: '/jobs', payload: { workflow: workflow(), webhook: { url: 'http://127.0.0.1:9/hook' } } });
+  assert.equal(ok.statusCode, 202);
 });
