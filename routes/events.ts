@@ -32,6 +32,17 @@ export function previewFrame(e: JobEvent): Buffer {
   return Buffer.concat([len, header, e.data.image as Buffer]);
 }
 
+/**
+ * Each event is encoded once per form and the bytes shared by every socket that receives it: with
+ * many subscribers on a job, a JSON.stringify per socket and per event was most of the fan-out cost.
+ */
+const encoded = new WeakMap<JobEvent, { json?: Buffer; jsonPreview?: Buffer; binary?: Buffer }>();
+function encode(e: JobEvent, form: 'json' | 'jsonPreview' | 'binary'): Buffer {
+  let forms = encoded.get(e);
+  if (!forms) { forms = {}; encoded.set(e, forms); }
+  return (forms[form] ??= form === 'binary' ? previewFrame(e) : Buffer.from(JSON.stringify(jsonSafe(e, form === 'jsonPreview'))));
+}
+
 const eventsRoutes: FastifyPluginAsync = async (app) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -93,8 +104,8 @@ const eventsRoutes: FastifyPluginAsync = async (app) => {
       if (socket.bufferedAmount > HARD_BUFFER) return socket.close(CLOSE.TOO_SLOW, 'consumer too slow');
       const droppable = e.type === 'preview' || e.type === 'progress' || e.type === 'position';
       if (droppable && socket.bufferedAmount > SOFT_BUFFER) return;
-      if (e.type === 'preview' && !jsonPreviews) return socket.send(previewFrame(e));
-      sendJson(jsonSafe(e, jsonPreviews));
+      if (e.type === 'preview' && !jsonPreviews) return socket.send(encode(e, 'binary'));
+      socket.send(encode(e, e.type === 'preview' ? 'jsonPreview' : 'json'), { binary: false });
     };
     socket.on('message', (raw, isBinary) => {
       alive = true;
