@@ -37,6 +37,8 @@ export interface Core {
   counter: { next: number };
   /** Pending /free flags, applied by the worker between prompts. */
   freeRequests: FreeRequest[];
+  /** POST /free requests received since start (GET /__standin/state shows it to tests). */
+  freeCalls: { count: number };
   queueInfo(): Record<string, unknown>;
   serverFeatures(): Record<string, unknown>;
   resolveInputPath(name: string): string;
@@ -62,6 +64,7 @@ export function createCore(opts: StandinOptions, log: Logger, hooks: CoreHooks):
     models: new ModelState(opts.modelLoadMs),
     counter: { next: 0 },
     freeRequests: [] as FreeRequest[],
+    freeCalls: { count: 0 },
     queueInfo: () => ({ exec_info: { queue_remaining: core.queue.remaining() } }),
     serverFeatures: () => ({ supports_preview_metadata: true, max_upload_size: maxUpload, extension: { manager: { supports_v4: true } }, node_replacements: true, assets: false }),
     resolveInputPath: (name: string) => inputImagePath(folders, name),

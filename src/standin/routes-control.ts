@@ -13,6 +13,7 @@ export function addControlRoutes(r: Router, closeSockets: () => void): void {
     model_loads: core.models.loads,
     queue: { running: [...core.queue.running.values()].map((i) => i.promptId), pending: core.queue.heap.length },
     history_size: core.history.size,
+    free_calls: core.freeCalls.count,
     cache_size: core.cache.size,
     sockets: core.hub.sids(),
   }), false);

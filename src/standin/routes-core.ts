@@ -100,6 +100,7 @@ export function addCoreRoutes(r: Router): void {
     const data = parseJsonBody(await body());
     if (!isDict(data)) throw new Http500('not a dict');
     core.freeRequests.push({ unloadModels: truthy(data['unload_models']), freeMemory: truthy(data['free_memory']) });
+    core.freeCalls.count++;
     core.queue.wake();
     return empty();
   });
