@@ -24,6 +24,8 @@ interface CatalogEntry {
   method: string;
   url: string;
   schema: Record<string, unknown>;
+  /** Read when the document is built: access control settles each route's scope in its config. */
+  scope: () => string | undefined;
 }
 
 export class RouteCatalog {
@@ -35,7 +37,12 @@ export class RouteCatalog {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const m of methods) {
         if (m === 'HEAD' || m === 'OPTIONS') continue;
-        this.entries.push({ method: m.toLowerCase(), url: route.url, schema: (route.schema ?? {}) as Record<string, unknown> });
+        this.entries.push({
+          method: m.toLowerCase(),
+          url: route.url,
+          schema: (route.schema ?? {}) as Record<string, unknown>,
+          scope: () => (route.config as { scope?: string } | undefined)?.scope,
+        });
       }
     });
   }
@@ -130,6 +137,12 @@ export function buildOpenApi(catalog: RouteCatalog, info: { version: string }): 
       op.requestBody = { required: true, content: { [docs.consumes]: {} } };
     }
     op.responses = responsesFrom(e.schema);
+    const scope = e.scope();
+    if (scope === 'public') op.security = [];
+    else if (scope) {
+      op.security = [{ bearerAuth: [] }];
+      op['x-scope'] = scope;
+    }
     (paths[url] ??= {})[e.method] = op;
   }
   return {
@@ -142,7 +155,13 @@ export function buildOpenApi(catalog: RouteCatalog, info: { version: string }): 
     paths,
     components: {
       schemas: { Problem: jsonSchema(ProblemSchema, 'output') },
-      securitySchemes: {},
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key from API_KEYS (`Authorization: Bearer <key>`). Each operation names the scope it needs in `x-scope` (admin ⊃ submit ⊃ read). Browsers use a single-use `?ticket=` from POST /auth/ticket on /ws and SSE instead. With no keys configured the service is open (loopback only).',
+        },
+      },
     },
   };
 }

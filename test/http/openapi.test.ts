@@ -45,3 +45,16 @@ test('/docs serves an offline interactive reference', async (t) => {
   assert.ok(js.body.length > 100_000);
   assert.equal((await app.inject({ method: 'GET', url: '/docs/..%2Fpackage.json' })).statusCode, 404);
 });
+
+test('every operation says how it is authenticated: public, or bearer with the scope it needs', async () => {
+  const doc = parse(readFileSync(committedPath, 'utf8')) as { paths: Record<string, Record<string, { security?: unknown[]; 'x-scope'?: string }>> };
+  const ops = Object.entries(doc.paths).flatMap(([p, methods]) => Object.entries(methods).map(([m, op]) => ({ id: `${m} ${p}`, op })));
+  for (const { id, op } of ops) {
+    assert.ok(Array.isArray(op.security), `${id} has no security`);
+    if (op.security.length > 0) assert.match(op['x-scope'] ?? '', /^(read|submit|admin)$/, id);
+  }
+  const byId = Object.fromEntries(ops.map((o) => [o.id, o.op]));
+  assert.deepEqual(byId['get /health']?.security, []);
+  assert.equal(byId['post /jobs']?.['x-scope'], 'submit');
+  assert.equal(byId['post /servers']?.['x-scope'], 'admin');
+});
