@@ -29,6 +29,7 @@ export class EventBus {
   readonly #ringSize: number;
   readonly #retainMs: number;
   readonly #now: () => number;
+  #sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(opts: { ringSize?: number; retainMs?: number; now?: () => number } = {}) {
     this.#ringSize = opts.ringSize ?? 256;
@@ -85,8 +86,12 @@ export class EventBus {
     return () => this.#all.delete(listener);
   }
 
+  /** At most one sweep per second: it walks every stream, so once per publish was quadratic. */
   #sweep(): void {
-    const cutoff = this.#now() - this.#retainMs;
+    const now = this.#now();
+    if (now - this.#sweptAt < 1000) return;
+    this.#sweptAt = now;
+    const cutoff = now - this.#retainMs;
     for (const [id, s] of this.#streams) {
       if (s.endedAt !== null && s.endedAt < cutoff && s.listeners.size === 0) this.#streams.delete(id);
     }
