@@ -16,7 +16,7 @@ export const LONG = process.env.CHAOS_LONG === '1';
 /** `ci` in the default (bounded) mode, `long` with CHAOS_LONG=1. */
 export const scale = (ci: number, long: number): number => (LONG ? long : ci);
 
-export interface Server { id: string; url: string; state: string; pid: number | null; restarts: number; reason: string }
+export interface Server { id: string; url: string; state: string; pid: number | null; restarts: number; reason: string; adopted: boolean }
 
 export interface Client {
   url: string;
