@@ -109,7 +109,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('pool', pool);
   if (opts.startPool !== false) app.addHook('onReady', () => pool.start());
   app.addHook('onClose', () => pool.close());
-  await registerTemplates(app, { db, nodeInfo: pool, templatesDir: config.templatesDir });
+  await registerTemplates(app, { db, nodeInfo: pool, templatesDir: config.templatesDir, limits: config.workflowLimits });
 
   const bus = new EventBus();
   app.decorate('bus', bus);

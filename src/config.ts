@@ -60,6 +60,9 @@ export const EnvSchema = z.object({
   TEMPLATES_DIR: z.string().optional().describe('Directory of workflow templates loaded at start-up'),
   BODY_LIMIT_BYTES: intFrom(10 * 1024 * 1024, 1024).describe('Largest accepted request body'),
 
+  WORKFLOW_MAX_BYTES: intFrom(2 * 1024 * 1024, 1024).describe('Largest workflow (JSON bytes) accepted in a template or a raw job'),
+  WORKFLOW_MAX_NODES: intFrom(2000, 1).describe('Most nodes in a workflow'),
+  TEMPLATE_MAX_PARAMETERS: intFrom(100, 1).describe('Most parameters a template may declare'),
   UPLOAD_MAX_BYTES: intFrom(50 * 1024 * 1024, 1024).describe('Largest accepted upload (POST /uploads)'),
   JOB_MAX_ATTEMPTS: intFrom(3, 1, 20).describe('Attempts per job before an infrastructure failure fails it'),
   JOB_PREFETCH: intFrom(1, 0, 8).describe('Prompts queued inside each ComfyUI beyond the running one (no idle gap between jobs)'),
@@ -112,6 +115,7 @@ export interface Config {
   bodyLimitBytes: number;
   webhookSecret: string | null;
   uploadMaxBytes: number;
+  workflowLimits: { maxWorkflowBytes: number; maxNodes: number; maxParameters: number };
   jobs: { maxAttempts: number; prefetch: number; silenceMs: number; maxQueued: number; collect: boolean };
   auth: {
     /** Digests only (src/auth/keys.ts). Empty means open mode, loopback only. */
@@ -233,6 +237,7 @@ function fromEnv(e: z.output<typeof EnvSchema>): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     webhookSecret: e.WEBHOOK_SECRET ?? null,
     uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    workflowLimits: { maxWorkflowBytes: e.WORKFLOW_MAX_BYTES, maxNodes: e.WORKFLOW_MAX_NODES, maxParameters: e.TEMPLATE_MAX_PARAMETERS },
     jobs: { maxAttempts: e.JOB_MAX_ATTEMPTS, prefetch: e.JOB_PREFETCH, silenceMs: e.JOB_SILENCE_MS, maxQueued: e.JOB_MAX_QUEUED, collect: e.JOB_COLLECT_OUTPUTS },
     auth: {
       keys: e.API_KEYS,

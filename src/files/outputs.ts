@@ -31,7 +31,8 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return start > end || start >= size ? 'bad' : { start, end };
 }
 
-const safeName = (name: string) => name.replace(/["\\\r\n]/g, '_');
+/** The base name only (descriptors come from ComfyUI and could carry path parts), header-safe. */
+const safeName = (name: string) => path.basename(name.replace(/\\/g, '/')).replace(/[^\x20-\x7e]|"/g, '_') || 'output';
 
 async function serveCached(reply: FastifyReply, file: string, meta: Meta, name: string, range: string | undefined): Promise<FastifyReply> {
   const r = parseRange(range, meta.size);

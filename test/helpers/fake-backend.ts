@@ -20,6 +20,8 @@ export class FakeBackend implements JobBackend {
   loaded: string | null = null;
   script: Script[] = [];
   autoFinish = true;
+  /** What a successful prompt reports as its files (default: one `<prompt id>.png`). */
+  outputFiles: { filename: string; subfolder: string; type: string }[] | null = null;
   readonly submitted: string[] = [];
   readonly cancelled: string[] = [];
   readonly pending = new Map<string, Pending>();
@@ -77,7 +79,7 @@ export class FakeBackend implements JobBackend {
     p.onEvent({ type: 'started' });
     p.onEvent({ type: 'node', nodeId: '1' });
     p.onEvent({ type: 'progress', nodeId: '1', value: 1, max: 2 });
-    if (step === 'success') p.resolve({ status: 'success', outputs: { '9': { images: [{ filename: `${promptId}.png`, subfolder: '', type: 'output' }] } }, comfyMs: 1 });
+    if (step === 'success') p.resolve({ status: 'success', outputs: { '9': { images: this.outputFiles ?? [{ filename: `${promptId}.png`, subfolder: '', type: 'output' }] } }, comfyMs: 1 });
     else if (step === 'workflow-error') p.resolve({ status: 'error', outputs: {}, error: { message: 'boom\n', nodeId: '1', classType: 'EmptyImage', exceptionType: 'RuntimeError', traceback: ['a', 'b', 'c', 'd'] }, comfyMs: 1 });
     else if (step === 'oom') p.resolve({ status: 'error', outputs: {}, error: { message: 'CUDA out of memory.\nThis error means you ran out of memory on your GPU.', exceptionType: 'torch.OutOfMemoryError' }, comfyMs: 1 });
     else if (step === 'crash') p.reject(new BackendFailure('infrastructure', `backend ${this.id} crashed`));
