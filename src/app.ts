@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Config } from './config.ts';
 import { loggerOptions } from './log.ts';
-import { installProblemHandlers } from './http/problem.ts';
+import { installProblemHandlers, sendProblem, toFleetError } from './http/problem.ts';
 import { RouteCatalog } from './http/openapi.ts';
 import { jsonSerializerCompiler, zodValidatorCompiler } from './http/zod.ts';
 import { openDatabase, type Db } from './db/db.ts';
@@ -24,7 +24,7 @@ import { installAccessControl } from './auth/access.ts';
 import { registerRateLimit } from './auth/rate-limit.ts';
 import { makeUrlGuard } from './auth/ssrf.ts';
 import { installMetrics } from './metrics/plugin.ts';
-import { drainableSource, ShutdownState } from './ops/shutdown.ts';
+import { ShutdownState } from './ops/shutdown.ts';
 import authRoutes from '../routes/auth.ts';
 import metricsRoutes from '../routes/metrics.ts';
 import healthRoutes from '../routes/health.ts';
@@ -80,6 +80,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     },
     requestIdHeader: false,
     forceCloseConnections: true,
+    // Router-level refusals (a path parameter over maxParamLength, a malformed URL) bypass the
+    // error handler; render them as problem+json too.
+    frameworkErrors: (err, _req, reply) => { void sendProblem(reply, toFleetError(err)); },
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(jsonSerializerCompiler);
@@ -113,7 +116,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
   const bus = new EventBus();
   app.decorate('bus', bus);
-  const jobSource = drainableSource(opts.jobSource ?? poolJobSource(pool), shutdown);
+  const jobSource = opts.jobSource ?? poolJobSource(pool);
   app.decorate('jobSource', jobSource);
   app.decorate('outputsCacheDir', path.join(config.dataDir, 'outputs'));
   // SSRF guard: at submit (routes/jobs.ts) and again before each delivery (DNS may change).

@@ -37,6 +37,7 @@ export class JobEngine {
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
+  #paused = false;
   readonly #lastTemplate = new Map<string, string | null>();
 
   constructor(opts: EngineOptions) {
@@ -62,6 +63,11 @@ export class JobEngine {
     clearInterval(this.#timer);
     this.#unsubscribe?.();
     for (const f of this.#inflight.values()) f.detach();
+  }
+
+  /** Starts nothing new (shutdown): queued jobs stay queued for the next start; running ones go on. */
+  pause(): void {
+    this.#paused = true;
   }
 
   get queuedCount(): number {
@@ -143,7 +149,7 @@ export class JobEngine {
   #dispatch(): void {
     if (this.#closed) return;
     this.#adoptOrphans();
-    if (this.#queue.size === 0) return;
+    if (this.#queue.size === 0 || this.#paused) return;
     const slots = 1 + this.#o.prefetch;
     const backends = this.#o.source.backends().filter((b) => b.accepting());
     let dispatched = false;

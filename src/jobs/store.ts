@@ -4,7 +4,7 @@
 // Postgres store (claiming with FOR UPDATE SKIP LOCKED) can implement it later.
 import type { Db } from '../db/db.ts';
 import type { JobError } from './schemas.ts';
-import type { AttemptOutcome, JobStatus } from './states.ts';
+import { JOB_STATES, type AttemptOutcome, type JobStatus } from './states.ts';
 
 export interface JobRow {
   id: string;
@@ -97,6 +97,7 @@ export class JobStore {
       get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       byKey: db.prepare('SELECT * FROM jobs WHERE owner = ? AND idempotency_key = ?'),
       byStatus: db.prepare('SELECT * FROM jobs WHERE status = ? ORDER BY priority DESC, seq'),
+      countByStatus: db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status'),
       queuedIndex: db.prepare(`SELECT id, priority, seq, template, requirements FROM jobs WHERE status = 'queued' ORDER BY priority DESC, seq`),
       position: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued' AND (priority > @priority OR (priority = @priority AND seq < @seq))`),
       countQueued: db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued'`),
@@ -151,6 +152,13 @@ export class JobStore {
 
   withStatus(status: JobStatus): JobRow[] {
     return this.#s.byStatus.all(status) as JobRow[];
+  }
+
+  /** Jobs per state in one grouped query (metrics scrape this). */
+  countByStatus(): Record<JobStatus, number> {
+    const out = Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobStatus, number>;
+    for (const r of this.#s.countByStatus.all() as { status: JobStatus; n: number }[]) out[r.status] = r.n;
+    return out;
   }
 
   /** Just what the wait queue needs of every queued job (not their prompts): cheap at 100k jobs. */

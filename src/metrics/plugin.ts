@@ -3,7 +3,6 @@
 // SSE counting hook must apply to them). Sources are read lazily, at scrape time.
 import type { FastifyInstance } from 'fastify';
 import { BACKEND_STATES } from '../pool/pool.ts';
-import { jobCounter } from './job-counts.ts';
 import { FleetMetrics } from './metrics.ts';
 
 declare module 'fastify' {
@@ -16,7 +15,7 @@ const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 export function installMetrics(app: FastifyInstance, opts: { processMetrics?: boolean } = {}): FleetMetrics {
   const metrics = new FleetMetrics({
-    jobCounts: jobCounter(app.db),
+    jobCounts: () => app.jobs.store.countByStatus(),
     queueDepth: () => app.jobs.engine.queuedCount,
     // The pool may be mid-change or absent in some tests; a scrape must never fail because of it.
     backends: () => (typeof app.pool?.list === 'function' ? app.pool.list() : []),

@@ -5,7 +5,6 @@
 // not failed: the next start re-adopts it from the kept ComfyUI (COMFY_KEEP_ON_EXIT) or requeues it.
 import type { FastifyInstance } from 'fastify';
 import { FleetError } from '../errors.ts';
-import type { BackendSource, JobBackend } from '../jobs/ports.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,27 +31,6 @@ export class ShutdownState {
   }
 }
 
-/**
- * The job engine's view of the backends, with every backend reporting "not accepting" while the
- * service drains, so no queued job starts. Everything else (running prompts, cancel, downloads)
- * goes straight to the real backend.
- */
-export function drainableSource(source: BackendSource, state: ShutdownState): BackendSource {
-  const wrap = (b: JobBackend): JobBackend =>
-    new Proxy(b, {
-      get(target, prop) {
-        if (prop === 'accepting') return () => !state.draining && target.accepting();
-        const v: unknown = Reflect.get(target, prop, target);
-        // Bind to the real backend: its methods may use private fields, which a proxy lacks.
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
-  return {
-    backends: () => source.backends().map(wrap),
-    onChange: (listener) => source.onChange(listener),
-  };
-}
-
 export interface DrainResult {
   /** Every job that was running finished within the grace period. */
   drained: boolean;
@@ -65,6 +43,7 @@ export interface DrainResult {
 export async function drainAndClose(app: FastifyInstance, graceMs: number): Promise<DrainResult> {
   const started = Date.now();
   app.shutdown.begin(started);
+  app.jobs.engine.pause();
   const running = () => app.jobs.store.withStatus('running').length;
   const drained = await new Promise<boolean>((resolve) => {
     if (running() === 0) return resolve(true);
