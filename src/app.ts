@@ -24,7 +24,7 @@ import { installAccessControl } from './auth/access.ts';
 import { registerRateLimit } from './auth/rate-limit.ts';
 import { makeUrlGuard } from './auth/ssrf.ts';
 import { installMetrics } from './metrics/plugin.ts';
-import { drainableSource, ShutdownState } from './ops/shutdown.ts';
+import { ShutdownState } from './ops/shutdown.ts';
 import authRoutes from '../routes/auth.ts';
 import metricsRoutes from '../routes/metrics.ts';
 import healthRoutes from '../routes/health.ts';
@@ -116,7 +116,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
   const bus = new EventBus();
   app.decorate('bus', bus);
-  const jobSource = drainableSource(opts.jobSource ?? poolJobSource(pool), shutdown);
+  const jobSource = opts.jobSource ?? poolJobSource(pool);
   app.decorate('jobSource', jobSource);
   app.decorate('outputsCacheDir', path.join(config.dataDir, 'outputs'));
   // SSRF guard: at submit (routes/jobs.ts) and again before each delivery (DNS may change).
