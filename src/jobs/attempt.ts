@@ -2,7 +2,7 @@
 // classifies the outcome: success → outputs recorded; workflow error → job failed with
 // ComfyUI's message; infrastructure failure (crash, hang, lost prompt, 5xx, OOM) → requeued
 // elsewhere until attempts run out. Cancellation and timeouts interrupt only this prompt.
-import type { JobStore, JobRow } from './store.ts';
+import type { JobRow, JobStorage } from './store.ts';
 import { BackendFailure, type InputFile, type JobBackend, type RunEvent, type RunHandle, type RunResult } from './ports.ts';
 import type { Waiting } from './queue.ts';
 import type { JobEmit } from './events.ts';
@@ -10,7 +10,7 @@ import type { JobError } from './schemas.ts';
 import { flattenOutputs } from './outputs.ts';
 
 export interface AttemptContext {
-  store: JobStore;
+  store: JobStorage;
   emit: JobEmit;
   log: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void; error: (o: object, m?: string) => void };
   now: () => number;

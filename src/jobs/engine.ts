@@ -3,14 +3,14 @@
 // jobs while work waits. Picks by priority then FIFO, preferring affinity (loaded checkpoint,
 // last template) within a small window, with a bound on how often a job may be passed over.
 import { randomUUID } from 'node:crypto';
-import type { JobStore } from './store.ts';
+import type { JobStorage } from './store.ts';
 import type { BackendSource, InputFile, JobBackend, Requirements } from './ports.ts';
 import { WaitQueue, type Waiting } from './queue.ts';
 import { runAttempt, type AttemptContext, type Inflight } from './attempt.ts';
 import type { JobEmit } from './events.ts';
 
 export interface EngineOptions {
-  store: JobStore;
+  store: JobStorage;
   source: BackendSource;
   emit: JobEmit;
   log: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void; error: (o: object, m?: string) => void };

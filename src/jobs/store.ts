@@ -81,9 +81,39 @@ export interface ListFilter {
   limit: number;
 }
 
+export type QueueIndexRow = Pick<JobRow, 'id' | 'priority' | 'seq' | 'template' | 'requirements'>;
+export type Outcome = 'ok' | 'wrong_state';
+
+/**
+ * Everything the job engine and service ask of storage. Every state change is one conditional
+ * statement (or one transaction) so that several service instances could share a Postgres
+ * implementation later: `startAttempt` becomes the claim (`FOR UPDATE SKIP LOCKED`).
+ */
+export interface JobStorage {
+  insert(job: NewJob): JobRow;
+  get(id: string): JobRow | undefined;
+  byIdempotencyKey(owner: string, key: string): JobRow | undefined;
+  withStatus(status: JobStatus): JobRow[];
+  countByStatus(): Record<JobStatus, number>;
+  queuedIndex(): QueueIndexRow[];
+  list(f: ListFilter): JobRow[];
+  queuePosition(row: Pick<JobRow, 'priority' | 'seq'>): number;
+  queuedCount(owner?: string): number;
+  startAttempt(id: string, backendId: string, promptId: string, at: number): Outcome;
+  finishAttempt(id: string, outcome: AttemptOutcome, error: JobError | null, at: number): void;
+  requeue(id: string): Outcome;
+  finish(id: string, status: 'succeeded' | 'failed' | 'cancelled', error: JobError | null, at: number, comfyMs?: number | null): Outcome;
+  requestCancel(id: string): void;
+  succeed(id: string, outputs: Omit<OutputRow, 'job_id' | 'n'>[], at: number, comfyMs: number | null): Outcome;
+  attempts(id: string): AttemptRow[];
+  outputs(id: string): OutputRow[];
+  recentDurations(template: string | null): number[];
+}
+
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
-export class JobStore {
+/** The SQLite implementation (better-sqlite3, WAL): the embedded default. */
+export class JobStore implements JobStorage {
   readonly #s;
   readonly #db: Db;
 

@@ -1,6 +1,6 @@
 // Builds the public Job view from rows: attempts, outputs with download URLs, timings and ETA.
 import type { Job, JobError, JobProgress } from './schemas.ts';
-import type { JobRow, JobStore } from './store.ts';
+import type { JobRow, JobStorage } from './store.ts';
 import type { DeliveryRow } from './webhooks.ts';
 
 const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
@@ -13,7 +13,7 @@ function median(xs: number[]): number | null {
 
 export function jobView(
   row: JobRow,
-  store: JobStore,
+  store: JobStorage,
   live: { progress: JobProgress | null; queuePosition: number | null; deliveries: DeliveryRow[] },
   now: number,
 ): Job {
