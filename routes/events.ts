@@ -101,7 +101,15 @@ const eventsRoutes: FastifyPluginAsync = async (app) => {
     socket.on('pong', () => { alive = true; });
     const sendJson = (m: unknown) => socket.send(JSON.stringify(m));
     const deliver = (e: JobEvent) => {
-      if (socket.bufferedAmount > HARD_BUFFER) return socket.close(CLOSE.TOO_SLOW, 'consumer too slow');
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > HARD_BUFFER) {
+        // Stop feeding it at once; the close frame waits behind the backlog, so cut it off soon.
+        for (const off of subs.values()) off();
+        subs.clear();
+        socket.close(CLOSE.TOO_SLOW, 'consumer too slow');
+        setTimeout(() => socket.terminate(), 5000).unref();
+        return;
+      }
       const droppable = e.type === 'preview' || e.type === 'progress' || e.type === 'position';
       if (droppable && socket.bufferedAmount > SOFT_BUFFER) return;
       if (e.type === 'preview' && !jsonPreviews) return socket.send(encode(e, 'binary'));

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PNG } from 'pngjs';
+import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import type { Job } from '../../src/jobs/schemas.ts';
@@ -47,6 +48,7 @@ describe('a fleet of two spawned stand-ins', { concurrency: false }, () => {
       COMFY_SPAWN_COUNT: '2',
       COMFY_STOP_GRACE_MS: '2000',
       COMFY_RESTART_BACKOFF_MS: '200',
+      COMFY_EXTRA_ARGS: '--preview-method auto',
       JOB_SILENCE_MS: '1500',
       TEMPLATES_DIR: EXAMPLES_DIR,
     }), { logger: false });
@@ -63,6 +65,28 @@ describe('a fleet of two spawned stand-ins', { concurrency: false }, () => {
     assert.equal(done.outputs.length, 1);
     assert.deepEqual(await pixel(done.id), [0, 255, 255], 'red, inverted');
     assert.ok(done.timings.comfyMs !== null && done.timings.overheadMs !== null);
+  });
+
+  test('previews: the stand-in\'s binary preview frames reach a websocket subscriber as binary frames naming the job', async () => {
+    const job = await submit({ template: 'txt2img', params: { steps: 8 } });
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+    const frames: Buffer[] = [];
+    const events: string[] = [];
+    ws.on('message', (d, isBinary) => {
+      if (isBinary) frames.push(d as Buffer);
+      else events.push((JSON.parse(d.toString()) as { event?: string }).event ?? '');
+    });
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ type: 'subscribe', jobs: [{ id: job.id }] }));
+    await until(() => events, (e) => e.includes('succeeded'), 30_000, 'the job to finish on the socket');
+    ws.close();
+    assert.ok(frames.length > 0, 'at least one preview frame');
+    const f = frames[0] as Buffer;
+    const len = f.readUInt32BE(0);
+    const header = JSON.parse(f.subarray(4, 4 + len).toString()) as { jobId: string; seq: number; mime: string };
+    assert.equal(header.jobId, job.id);
+    assert.equal(header.mime, 'image/png');
+    assert.ok(f.subarray(4 + len, 12 + len).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), 'PNG bytes follow the header');
   });
 
   test('the cached-prompt case: ComfyUI answers from cache, the outputs are still collected', async () => {

@@ -106,3 +106,32 @@ test('websocket: a bad message gets an error and close 4400; an unknown job 4404
   bystander.send(JSON.stringify({ type: 'ping' }));
   assert.deepEqual(JSON.parse(await pong), { type: 'pong' });
 });
+
+test('websocket: a consumer that stops reading gets progress coalesced away, then is closed 4408; memory stays bounded', async (t) => {
+  const b = new FakeBackend('b1');
+  b.autoFinish = false;
+  const { app } = await setup(t, b);
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const job = (await app.inject({ method: 'POST', url: '/jobs', payload: { workflow: workflow() } })).json() as Job;
+  const ws = new WebSocket(`${address.replace('http', 'ws')}/ws`);
+  t.after(() => ws.terminate());
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ type: 'subscribe', jobs: [{ id: job.id }] }));
+  await new Promise((r) => ws.once('message', r));
+  // Stop reading: the kernel buffers fill and the server's bufferedAmount grows.
+  (ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+  const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+  const big = 'x'.repeat(64 * 1024);
+  const heapBefore = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 400; i++) {
+    app.bus.publish(job.id, 'progress', { value: i, max: 400, pad: big }, { coalesce: true });
+    app.bus.publish(job.id, 'node', { nodeId: String(i), pad: big });
+    if (i % 20 === 0) await new Promise((r) => setImmediate(r));
+  }
+  const grewMb = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
+  (ws as unknown as { _socket: import('node:net').Socket })._socket.resume();
+  assert.equal(await closed, 4408);
+  assert.ok(grewMb < 64, `heap grew ${grewMb.toFixed(1)} MB for a stalled socket`);
+  const ring = app.bus.since(job.id, 0);
+  assert.equal(ring.filter((e) => e.type === 'progress').length, 1, 'the replay ring keeps only the latest progress');
+});

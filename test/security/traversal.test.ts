@@ -78,3 +78,18 @@ test('a raw workflow over the node limit is refused with 413 before anything is 
   assert.equal((res.json() as { code: string }).code, 'FLEET_BODY_TOO_LARGE');
   assert.equal(((await app.inject({ method: 'GET', url: '/jobs' })).json() as { jobs: unknown[] }).jobs.length, 0);
 });
+
+test('uploads over UPLOAD_MAX_BYTES get 413 and leave nothing behind; a non-image gets 415', async (t) => {
+  const app = await makeApp(t, { UPLOAD_MAX_BYTES: '2048' });
+  const bigPng = Buffer.concat([png(), Buffer.alloc(4096, 1)]);
+  const big = multipart('big.png', bigPng);
+  const res = await app.inject({ method: 'POST', url: '/uploads', payload: big.payload, headers: big.headers });
+  assert.equal(res.statusCode, 413);
+  assert.equal((res.json() as { code: string }).code, 'FLEET_BODY_TOO_LARGE');
+  const text = multipart('notes.png', Buffer.from('just text, not an image'));
+  const bad = await app.inject({ method: 'POST', url: '/uploads', payload: text.payload, headers: text.headers });
+  assert.equal(bad.statusCode, 415);
+  assert.equal((bad.json() as { code: string }).code, 'FLEET_UPLOAD_TYPE');
+  const dir = path.join(app.config.dataDir, 'uploads');
+  assert.deepEqual(existsSync(dir) ? readdirSync(dir) : [], [], 'no partial files kept');
+});
