@@ -40,7 +40,12 @@ const uploadsRoutes: FastifyPluginAsync = async (app) => {
     },
   }, async (req, reply) => {
     if (!req.isMultipart()) throw new FleetError('FLEET_UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data with a `file` part');
-    const part = await req.file({ limits: { fileSize: maxBytes, files: 1 } });
+    // busboy refuses a malformed body (no boundary, broken headers) with a bare Error: that is the
+    // client's fault, not ours.
+    const part = await req.file({ limits: { fileSize: maxBytes, files: 1 } }).catch((err: unknown) => {
+      if (err instanceof Error && !('statusCode' in err)) throw new FleetError('FLEET_INVALID_REQUEST', `Malformed multipart body: ${err.message}`);
+      throw err;
+    });
     if (!part) throw new FleetError('FLEET_UPLOAD_MISSING_FILE', 'The body has no file part; send it as the `file` field');
     const row = await app.uploads.save(part.file, { owner: creatorOf(req), filename: part.filename, maxBytes });
     return reply.code(row.deduplicated ? 200 : 201).header('location', `/uploads/${row.id}`).send(view(row));
