@@ -41,7 +41,7 @@ for (const b of BENCHES) {
 
 const m = machine();
 const rows = results.flatMap((r) => r.figures.map((f) => `| ${f.name} | ${f.value} ${f.unit} | ${f.better === 'lower' ? '≤' : '≥'} ${f.goal} ${f.unit} | ${f.met ? 'met' : '**not met**'} | ${r.at.slice(0, 16).replace('T', ' ')}${r.quick ? ' (quick)' : ''}, load ${r.machine.loadAverage[0]} |`));
-const readme = `# Benchmarks
+const readme = `# Benchmarks and load
 
 \`npm run bench\` runs every script below in sequence, each side by side with its baseline in one
 run, prints the figures and ratios, writes \`bench/results/<name>.json\` and regenerates this file
@@ -74,12 +74,16 @@ ${failures.length ? `Failed or missing: ${failures.join(', ')}.\n\n` : ''}See "F
 ${BENCHES.map((b) => `- **${b.name}** (\`bench/${b.name}.ts\`): ${b.about}`).join('\n')}
 `;
 const path = here('./README.md');
-let findings = '';
+// Sections written by hand (Findings) or by other scripts (Load, from scripts/load.ts) survive.
+const kept = new Map<string, string>();
 try {
   const old = readFileSync(path, 'utf8');
-  const i = old.indexOf('\n## Findings');
-  if (i >= 0) findings = old.slice(i);
+  for (const part of old.split(/\n(?=## )/)) {
+    const title = /^## (.+)/.exec(part)?.[1]?.trim();
+    if (title === 'Findings' || title === 'Load') kept.set(title, part.trimEnd());
+  }
 } catch { /* first run */ }
-writeFileSync(path, `${readme}${findings || '\n## Findings\n\n(Written by hand after a run: what limits each figure that is not met.)\n'}`);
+const findings = kept.get('Findings') ?? '## Findings\n\n(Written by hand after a run: what limits each figure that is not met.)';
+writeFileSync(path, `${readme}\n${findings}\n${kept.has('Load') ? `\n${kept.get('Load')}\n` : ''}`);
 console.log(`\nwrote bench/README.md${failures.length ? `; failures: ${failures.join(', ')}` : ''}`);
 if (failures.length) process.exitCode = 1;
