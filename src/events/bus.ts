@@ -17,7 +17,8 @@ export type JobListener = (e: JobEvent) => void;
 interface Stream {
   seq: number;
   ring: JobEvent[];
-  listeners: Set<JobListener>;
+  /** Created on the first subscription: most jobs are never watched. */
+  listeners: Set<JobListener> | null;
   endedAt: number | null;
 }
 
@@ -40,7 +41,7 @@ export class EventBus {
   #stream(jobId: string): Stream {
     let s = this.#streams.get(jobId);
     if (!s) {
-      s = { seq: 0, ring: [], listeners: new Set(), endedAt: null };
+      s = { seq: 0, ring: [], listeners: null, endedAt: null };
       this.#streams.set(jobId, s);
     }
     return s;
@@ -60,7 +61,7 @@ export class EventBus {
       s.ring.splice(i < 0 ? 0 : i, 1);
     }
     if (TERMINAL.has(type)) s.endedAt = e.at;
-    for (const l of s.listeners) l(e);
+    if (s.listeners) for (const l of s.listeners) l(e);
     for (const l of this.#all) l(e);
     this.#sweep();
     return e;
@@ -77,8 +78,9 @@ export class EventBus {
 
   subscribe(jobId: string, listener: JobListener): () => void {
     const s = this.#stream(jobId);
-    s.listeners.add(listener);
-    return () => s.listeners.delete(listener);
+    const listeners = (s.listeners ??= new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   subscribeAll(listener: JobListener): () => void {
@@ -93,7 +95,7 @@ export class EventBus {
     this.#sweptAt = now;
     const cutoff = now - this.#retainMs;
     for (const [id, s] of this.#streams) {
-      if (s.endedAt !== null && s.endedAt < cutoff && s.listeners.size === 0) this.#streams.delete(id);
+      if (s.endedAt !== null && s.endedAt < cutoff && !s.listeners?.size) this.#streams.delete(id);
     }
   }
 }

@@ -111,7 +111,7 @@ export function runAttempt(
       return;
     }
     if (ctx.store.requeue(row.id) !== 'ok') return;
-    a.waiting.avoid.add(backend.id);
+    (a.waiting.avoid ??= new Set()).add(backend.id);
     ctx.requeue(a.waiting);
     ctx.log.warn({ jobId: row.id, backendId: backend.id, promptId, reason: error.message }, 'attempt failed on infrastructure, requeued');
     emit(row.id, 'retrying', { reason: error.message, backendId: backend.id, attempt: row.attempts });

@@ -130,10 +130,21 @@ export class JobEngine {
       priority: row.priority,
       seq: row.seq,
       template: row.template,
-      requirements: JSON.parse(row.requirements) as Requirements,
-      avoid: new Set(),
+      requirements: this.#requirements(row.requirements),
       skips: 0,
     };
+  }
+
+  /** Jobs of one template share one parsed requirements object (100k queued jobs, few templates). */
+  readonly #parsed = new Map<string, Requirements>();
+  #requirements(json: string): Requirements {
+    let r = this.#parsed.get(json);
+    if (!r) {
+      if (this.#parsed.size >= 1000) this.#parsed.clear();
+      r = JSON.parse(json) as Requirements;
+      this.#parsed.set(json, r);
+    }
+    return r;
   }
 
   #backend(id: string | null): JobBackend | undefined {
@@ -184,7 +195,7 @@ export class JobEngine {
 
   #pick(b: JobBackend, accepting: number): Waiting | undefined {
     const window = this.#queue.head(this.#o.affinityWindow).filter((w) => !w.requirements.after?.length || this.#ready(w));
-    const runnable = window.filter((w) => b.missing(w.requirements) === null && (accepting < 2 || !w.avoid.has(b.id)));
+    const runnable = window.filter((w) => b.missing(w.requirements) === null && (accepting < 2 || !w.avoid?.has(b.id)));
     if (runnable.length === 0) return undefined;
     const first = runnable[0] as Waiting;
     if (first.skips >= this.#o.maxSkips) return first;

@@ -9,8 +9,8 @@ export interface Waiting {
   seq: number;
   template: string | null;
   requirements: Requirements;
-  /** Backends that already failed this job: tried last. */
-  avoid: Set<string>;
+  /** Backends that already failed this job: tried last. Created on the first failure (most jobs never fail). */
+  avoid?: Set<string>;
   /** Times a later job was dispatched ahead of this one (affinity); bounded to prevent starvation. */
   skips: number;
 }
