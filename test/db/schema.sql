@@ -98,6 +98,8 @@ CREATE TABLE webhook_deliveries (
 
 CREATE INDEX job_attempts_prompt ON job_attempts (prompt_id);
 
+CREATE INDEX jobs_finished_by_template ON jobs (status, template, seq DESC);
+
 CREATE UNIQUE INDEX jobs_idempotency ON jobs (owner, idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 CREATE INDEX jobs_status_order ON jobs (status, priority DESC, seq);
