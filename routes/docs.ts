@@ -40,7 +40,8 @@ const docsRoutes: FastifyPluginAsync = async (app) => {
   r.get('/docs/:asset', {
     schema: { summary: 'Static assets of the API reference', tags: ['docs'], hide: true, params: z.object({ asset: z.string() }) },
   }, async (req, reply) => {
-    const type = ASSETS[req.params.asset];
+    // Own keys only: `__proto__`, `constructor` or `toString` must not find Object.prototype's members.
+    const type = Object.hasOwn(ASSETS, req.params.asset) ? ASSETS[req.params.asset] : undefined;
     if (!type) throw new FleetError('FLEET_NOT_FOUND', `No asset ${req.params.asset}`);
     return reply.type(type).header('cache-control', 'public, max-age=86400').send(createReadStream(path.join(swaggerDir, req.params.asset)));
   });
