@@ -1,5 +1,6 @@
 // File uploads (multipart). Stored by content hash; a template image parameter takes
 // `{"upload": "<id>"}` and the file is copied to whichever backend runs the job.
+import type { IncomingMessage } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { FleetError } from '../src/errors.ts';
@@ -26,6 +27,18 @@ const view = (r: { id: string; size: number; mime: string; filename: string; cre
   id: r.id, size: r.size, mime: r.mime, filename: r.filename, createdAt: r.created_at, use: { upload: r.id },
 });
 
+/** Calls `check` a moment after the request body has been read entirely; returns a canceller. */
+function whenBodyEnded(raw: IncomingMessage, check: () => void, graceMs = 2000): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => { timer = setTimeout(check, graceMs); };
+  if (raw.readableEnded) arm();
+  else raw.once('end', arm);
+  return () => {
+    clearTimeout(timer);
+    raw.off('end', arm);
+  };
+}
+
 const uploadsRoutes: FastifyPluginAsync = async (app) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const maxBytes = app.config.uploadMaxBytes;
@@ -47,7 +60,18 @@ const uploadsRoutes: FastifyPluginAsync = async (app) => {
       throw err;
     });
     if (!part) throw new FleetError('FLEET_UPLOAD_MISSING_FILE', 'The body has no file part; send it as the `file` field');
-    const row = await app.uploads.save(part.file, { owner: creatorOf(req), filename: part.filename, maxBytes });
+    // busboy reports a body that ends inside the file part on itself, not on the file stream,
+    // which would then wait forever: once the request is over, a file still open is truncated.
+    const abort = new AbortController();
+    const guard = whenBodyEnded(req.raw, () => {
+      if (!part.file.readableEnded) abort.abort(new FleetError('FLEET_INVALID_REQUEST', 'The multipart body ended inside the file part (no closing boundary)'));
+    });
+    let row;
+    try {
+      row = await app.uploads.save(part.file, { owner: creatorOf(req), filename: part.filename, maxBytes, signal: abort.signal });
+    } finally {
+      guard();
+    }
     return reply.code(row.deduplicated ? 200 : 201).header('location', `/uploads/${row.id}`).send(view(row));
   });
 

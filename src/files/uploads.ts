@@ -59,7 +59,7 @@ export class UploadStore {
   }
 
   /** Streams the body to disk while hashing and checking size and type; returns the stored row. */
-  async save(body: Readable, o: { owner: string; filename: string; maxBytes: number; now?: number }): Promise<UploadRow & { deduplicated: boolean }> {
+  async save(body: Readable, o: { owner: string; filename: string; maxBytes: number; now?: number; signal?: AbortSignal }): Promise<UploadRow & { deduplicated: boolean }> {
     await fs.mkdir(this.#dir, { recursive: true });
     const tmp = path.join(this.#dir, `.${randomUUID()}.part`);
     const hash = createHash('sha256');
@@ -75,7 +75,7 @@ export class UploadStore {
       },
     });
     try {
-      await pipeline(body, meter, createWriteStream(tmp));
+      await pipeline(body, meter, createWriteStream(tmp), ...(o.signal ? [{ signal: o.signal }] : []));
       if ((body as Readable & { truncated?: boolean }).truncated) throw new FleetError('FLEET_BODY_TOO_LARGE', `Uploads are limited to ${o.maxBytes} bytes`);
       const type = sniff(head);
       if (!type) throw new FleetError('FLEET_UPLOAD_TYPE', 'Only PNG, JPEG, WebP and GIF images are accepted (checked from the file content)');
@@ -89,7 +89,7 @@ export class UploadStore {
       return { ...(this.get(id, o.owner) ?? row), deduplicated: existed };
     } catch (err) {
       await fs.rm(tmp, { force: true });
-      throw err;
+      throw o.signal?.aborted ? o.signal.reason : err;
     }
   }
 
