@@ -98,8 +98,7 @@ export function runAttempt(
 
   const end = (status: 'failed' | 'cancelled', error: JobError, outcome: 'failed' | 'cancelled' | 'timeout') => {
     if (detached) return;
-    ctx.store.finishAttempt(row.id, outcome, error, ctx.now());
-    if (ctx.store.finish(row.id, status, error, ctx.now()) === 'ok') emit(row.id, status, { error });
+    if (ctx.store.end(row.id, status, error, outcome, ctx.now()) === 'ok') emit(row.id, status, { error });
   };
 
   const retryOrFail = (error: JobError) => {
@@ -121,7 +120,6 @@ export function runAttempt(
     if (detached) return;
     if (r.status === 'success') {
       const outputs = flattenOutputs(r.outputs).map((o) => ({ ...o, backend_id: backend.id }));
-      ctx.store.finishAttempt(row.id, 'succeeded', null, ctx.now());
       if (ctx.store.succeed(row.id, outputs, ctx.now(), r.comfyMs) !== 'ok') return;
       // One `output` event per file, with the download URL, before the terminal event.
       outputs.forEach((o, n) => emit(row.id, 'output', { n, nodeId: o.node_id, kind: o.kind, filename: o.filename, url: `/jobs/${row.id}/outputs/${n}` }));

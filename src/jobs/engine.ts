@@ -107,8 +107,7 @@ export class JobEngine {
     else if (this.#orphans.delete(id)) {
       const b = this.#backend(row.backend_id);
       if (b && row.prompt_id) await b.cancel(row.prompt_id).catch(() => undefined);
-      this.#o.store.finishAttempt(id, 'cancelled', null, this.#o.now());
-      this.#o.store.finish(id, 'cancelled', { kind: 'cancelled', message: 'cancelled by request' }, this.#o.now());
+      this.#o.store.end(id, 'cancelled', { kind: 'cancelled', message: 'cancelled by request' }, 'cancelled', this.#o.now());
       this.#o.emit(id, 'cancelled', { while: 'running' });
     }
     return 'requested';

@@ -105,6 +105,7 @@ export interface JobStorage {
   finish(id: string, status: 'succeeded' | 'failed' | 'cancelled', error: JobError | null, at: number, comfyMs?: number | null): Outcome;
   requestCancel(id: string): void;
   succeed(id: string, outputs: Omit<OutputRow, 'job_id' | 'n'>[], at: number, comfyMs: number | null): Outcome;
+  end(id: string, status: 'failed' | 'cancelled', error: JobError | null, outcome: AttemptOutcome, at: number): Outcome;
   attempts(id: string): AttemptRow[];
   outputs(id: string): OutputRow[];
   recentDurations(template: string | null): number[];
@@ -249,9 +250,18 @@ export class JobStore implements JobStorage {
     this.#s.requestCancel.run(id);
   }
 
-  /** Records the outputs of the successful attempt and marks the job succeeded, atomically. */
+  /** Closes the current attempt and fails or cancels the job, in one transaction (one commit). */
+  end(id: string, status: 'failed' | 'cancelled', error: JobError | null, outcome: AttemptOutcome, at: number): Outcome {
+    return this.#db.transaction(() => {
+      this.finishAttempt(id, outcome, error, at);
+      return this.finish(id, status, error, at);
+    })();
+  }
+
+  /** Closes the attempt, records its outputs and marks the job succeeded, in one transaction. */
   succeed(id: string, outputs: Omit<OutputRow, 'job_id' | 'n'>[], at: number, comfyMs: number | null): 'ok' | 'wrong_state' {
     return this.#db.transaction(() => {
+      this.finishAttempt(id, 'succeeded', null, at);
       const r = this.finish(id, 'succeeded', null, at, comfyMs);
       if (r !== 'ok') return r;
       this.#s.clearOutputs.run(id);

@@ -57,7 +57,7 @@ export async function rotateIfLarge(file: string, maxBytes: number): Promise<voi
 export class FileTail {
   readonly #file: string;
   readonly #onLine: (line: string) => void;
-  readonly #intervalMs: number;
+  #intervalMs: number;
   #offset: number;
   #partial = '';
   #handle: FileHandle | null = null;
@@ -76,6 +76,15 @@ export class FileTail {
     if (this.#timer !== null || this.#closed) return;
     this.#timer = setInterval(() => void this.poll(), this.#intervalMs);
     this.#timer.unref();
+  }
+
+  /** Polls every `ms` from now on: fast while a readiness line is awaited, slow once it has come. */
+  every(ms: number): void {
+    this.#intervalMs = ms;
+    if (this.#timer === null) return;
+    clearInterval(this.#timer);
+    this.#timer = null;
+    this.start();
   }
 
   /** Reads whatever was appended since the last call; concurrent calls share one read. */

@@ -29,6 +29,9 @@ export type SupervisorSettings = Pick<
   'crashLoopCount' | 'crashLoopWindowMs' | 'stopGraceMs' | 'logLines'
 >;
 
+/** Log polling once a server is ready (100 ms while its readiness line is awaited). */
+const LOG_POLL_READY_MS = 1000;
+
 export type SupervisorEvent =
   | { type: 'launching'; pid: number; port: number }
   | { type: 'ready'; pid: number; port: number; via: 'line' | 'probe' | 'adopted' }
@@ -113,6 +116,7 @@ export class Supervisor {
       offset = Math.max(0, statSync(this.logFile).size - 64 * 1024);
     } catch { /* no log file: start from nothing */ }
     this.#followLog(offset);
+    this.#tail?.every(LOG_POLL_READY_MS);
     this.#ring.push(`[comfy-fleet] re-adopted pid ${record.pid} on port ${record.port}: not our child, so liveness is probed (pid + HTTP); its output is still read from ${this.logFile}`);
     this.#watchAdopted(this.#generation);
     this.#d.onEvent({ type: 'ready', pid: record.pid, port: record.port, via: 'adopted' });
@@ -165,6 +169,8 @@ export class Supervisor {
       if (outcome.ok) {
         this.#everReady = true;
         this.#startedAt = Date.now();
+        // Ready: nothing waits on the log any more; one stat a second is plenty for the ring.
+        this.#tail?.every(LOG_POLL_READY_MS);
         void launched.exited.then((exit) => this.#onExit(gen, exit));
         this.#d.onEvent({ type: 'ready', pid: launched.pid, port, via: outcome.via });
         return;
