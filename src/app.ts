@@ -65,7 +65,7 @@ export interface BuildOptions {
   /** Turns job requests into prompts; default: templates + validation against the pool. */
   resolver?: WorkflowResolver;
   /** Refuses webhook URLs that must not be called (SSRF guard); throws to refuse. */
-  checkWebhookUrl?: (url: string) => Promise<void>;
+  checkWebhookUrl?: (url: string) => Promise<string[] | void>;
 }
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -121,7 +121,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('outputsCacheDir', path.join(config.dataDir, 'outputs'));
   // SSRF guard: at submit (routes/jobs.ts) and again before each delivery (DNS may change).
   const urlGuard = makeUrlGuard({ allowPrivate: config.auth.allowPrivateUrls });
-  const checkWebhookUrl = opts.checkWebhookUrl ?? (async (url: string) => { await urlGuard(url); });
+  const checkWebhookUrl = opts.checkWebhookUrl ?? urlGuard;
   app.decorate('checkWebhookUrl', checkWebhookUrl);
   const webhooks = new WebhookSender({
     db,

@@ -12,7 +12,7 @@ import { FleetError } from '../errors.ts';
 declare module 'fastify' {
   interface FastifyInstance {
     /** Throws FLEET_URL_FORBIDDEN for a webhook URL that must not be called. */
-    checkWebhookUrl: (url: string) => Promise<void>;
+    checkWebhookUrl: (url: string) => Promise<string[] | void>;
   }
 }
 

@@ -3,6 +3,7 @@
 // rows: they survive a restart, are retried with backoff, and every attempt is visible on the job.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../db/db.ts';
+import { postJson } from './post.ts';
 
 export interface WebhookTarget {
   url: string;
@@ -40,9 +41,11 @@ export function sign(secret: string, id: string, timestamp: number, body: string
 export interface WebhookOptions {
   db: Db;
   secret: string;
-  /** Checks a URL right before each delivery (SSRF guard: DNS may have changed since submit). */
-  checkUrl: (url: string) => Promise<void>;
-  fetch?: typeof globalThis.fetch;
+  /**
+   * Checks a URL right before each delivery (SSRF guard: DNS may have changed since submit);
+   * returns the addresses it checked, and the connection is pinned to the first one.
+   */
+  checkUrl: (url: string) => Promise<string[] | void>;
   log: { warn: (o: object, m?: string) => void };
   onDelivery?: (outcome: 'delivered' | 'failed' | 'gave_up') => void;
   now?: () => number;
@@ -51,13 +54,13 @@ export interface WebhookOptions {
 }
 
 export class WebhookSender {
-  readonly #o: WebhookOptions & { now: () => number; fetch: typeof globalThis.fetch; timeoutMs: number; retryScheduleMs: number[] };
+  readonly #o: WebhookOptions & { now: () => number; timeoutMs: number; retryScheduleMs: number[] };
   readonly #s;
   #timer: NodeJS.Timeout | undefined;
   readonly #busy = new Set<string>();
 
   constructor(o: WebhookOptions) {
-    this.#o = { now: Date.now, fetch: globalThis.fetch, timeoutMs: 10_000, retryScheduleMs: RETRY_SCHEDULE_MS, ...o };
+    this.#o = { now: Date.now, timeoutMs: 10_000, retryScheduleMs: RETRY_SCHEDULE_MS, ...o };
     this.#s = {
       insert: o.db.prepare(`INSERT INTO webhook_deliveries (id, job_id, event, url, payload, next_at, created_at)
         VALUES (@id, @jobId, @event, @url, @payload, @at, @at)`),
@@ -102,24 +105,17 @@ export class WebhookSender {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      await this.#o.checkUrl(d.url);
+      const addresses = await this.#o.checkUrl(d.url);
       const timestamp = Math.floor(this.#o.now() / 1000);
-      const res = await this.#o.fetch(d.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': d.id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': sign(this.#o.secret, d.id, timestamp, d.payload),
-          'user-agent': 'comfy-fleet-webhooks',
-        },
-        body: d.payload,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.#o.timeoutMs),
-      });
-      status = res.status;
-      await res.body?.cancel();
-      if (!res.ok) error = `HTTP ${res.status}`;
+      status = await postJson(d.url, d.payload, {
+        'content-type': 'application/json',
+        'webhook-id': d.id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': sign(this.#o.secret, d.id, timestamp, d.payload),
+        'user-agent': 'comfy-fleet-webhooks',
+      }, { timeoutMs: this.#o.timeoutMs, ...(addresses?.[0] ? { address: addresses[0] } : {}) });
+      // Redirects are not followed: a 3xx could point anywhere, past the guard.
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     } finally {

@@ -64,3 +64,24 @@ test('webhooks: a refused URL and an unreachable one are retried, then given up,
   assert.equal(after.webhookDeliveries[0]?.lastError, 'private address refused');
   assert.equal(after.webhookDeliveries[0]?.deliveredAt, null);
 });
+
+test('webhooks: the connection goes to the address the guard checked, not to a fresh DNS answer', async (t) => {
+  const hosts: string[] = [];
+  const server = http.createServer((req, res) => {
+    hosts.push(String(req.headers.host));
+    req.resume();
+    req.on('end', () => { res.statusCode = 200; res.end(); });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  // `.invalid` never resolves (RFC 6761): only the pinned address can make this delivery work.
+  const url = `http://hooks.example.invalid:${port}/x`;
+  const { db } = tempDb(t);
+  const webhooks = new WebhookSender({ db, secret: SECRET, log: quietLog, retryScheduleMs: [50], checkUrl: async () => ['127.0.0.1'] });
+  const { jobs } = makeJobs(t, new FakeSource([new FakeBackend('b1')]), { db, webhooks });
+  const { job } = await jobs.submit({ workflow: workflow(), priority: 0, metadata: {}, webhook: { url } }, { owner: '', idempotencyKey: null });
+  const after = await until(() => jobs.get(job.id), (j) => j.webhookDeliveries[0]?.deliveredAt != null, 5000, 'delivery');
+  assert.equal(after.webhookDeliveries[0]?.attempts, 1);
+  assert.deepEqual(hosts, [`hooks.example.invalid:${port}`], 'the Host header keeps the name');
+});
