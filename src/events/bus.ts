@@ -38,16 +38,34 @@ export class EventBus {
     this.#now = opts.now ?? Date.now;
   }
 
+  /**
+   * Jobs that so far only had events not worth replaying (`queued`): just their sequence number.
+   * A late subscriber learns the same from the snapshot, and 100k waiting jobs stay cheap.
+   */
+  readonly #seqOnly = new Map<string, number>();
+
   #stream(jobId: string): Stream {
     let s = this.#streams.get(jobId);
     if (!s) {
-      s = { seq: 0, ring: [], listeners: null, endedAt: null };
+      s = { seq: this.#seqOnly.get(jobId) ?? 0, ring: [], listeners: null, endedAt: null };
+      this.#seqOnly.delete(jobId);
       this.#streams.set(jobId, s);
     }
     return s;
   }
 
-  publish(jobId: string, type: JobEventType, data: Record<string, unknown>, opts: { coalesce?: boolean } = {}): JobEvent {
+  /**
+   * `replay: false`: delivered to listeners but not kept for replay (the job row already says
+   * it), so it costs no stream while nobody watches.
+   */
+  publish(jobId: string, type: JobEventType, data: Record<string, unknown>, opts: { coalesce?: boolean; replay?: boolean } = {}): JobEvent {
+    if (opts.replay === false && !this.#streams.has(jobId)) {
+      const seq = (this.#seqOnly.get(jobId) ?? 0) + 1;
+      this.#seqOnly.set(jobId, seq);
+      const e: JobEvent = { jobId, seq, type, at: this.#now(), data };
+      for (const l of this.#all) l(e);
+      return e;
+    }
     const s = this.#stream(jobId);
     const e: JobEvent = { jobId, seq: ++s.seq, type, at: this.#now(), data };
     if (opts.coalesce || type === 'preview') {
@@ -73,7 +91,7 @@ export class EventBus {
   }
 
   lastSeq(jobId: string): number {
-    return this.#streams.get(jobId)?.seq ?? 0;
+    return this.#streams.get(jobId)?.seq ?? this.#seqOnly.get(jobId) ?? 0;
   }
 
   subscribe(jobId: string, listener: JobListener): () => void {

@@ -181,7 +181,7 @@ export class JobService {
       if (prior && prior.request_hash === hash) return { job: this.view(prior), created: false };
       throw err;
     }
-    this.#o.bus.publish(id, 'queued', { priority: row.priority, template: row.template });
+    this.#o.bus.publish(id, 'queued', { priority: row.priority, template: row.template }, { replay: false });
     this.engine.enqueue(row);
     return { job: this.view(row), created: true };
   }
