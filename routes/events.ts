@@ -2,6 +2,8 @@
 // (JSON protocol in src/events/protocol.ts; previews as binary frames with a small header).
 // Both start with the job row as a snapshot, then replay what the client missed, then go live.
 import type { FastifyPluginAsync } from 'fastify';
+import { isTerminalEvent } from '../src/jobs/events.ts';
+import { isTerminal } from '../src/jobs/states.ts';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { JobEvent } from '../src/events/bus.ts';
@@ -11,7 +13,6 @@ import { visibleOwner } from '../src/auth/ownership.ts';
 
 const Ticket = z.string().optional().describe('Single-use ticket from POST /auth/ticket, for clients that cannot send Authorization (EventSource, browser WebSocket)');
 
-const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 /** Above this many buffered bytes a socket only gets events that cannot be coalesced. */
 const SOFT_BUFFER = 512 * 1024;
 /** Above this a socket is closed: it cannot keep up and would grow memory without bound. */
@@ -66,11 +67,11 @@ const eventsRoutes: FastifyPluginAsync = async (app) => {
     const write = (event: string, data: unknown, id?: number) =>
       res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     write('snapshot', job);
-    let ended = TERMINAL.has(job.status) && app.bus.since(job.id, after).length === 0;
+    let ended = isTerminal(job.status) && app.bus.since(job.id, after).length === 0;
     const send = (e: JobEvent) => {
       if (ended || e.seq <= after) return;
       write(e.type, jsonSafe(e, false).data, e.seq);
-      if (TERMINAL.has(e.type)) { ended = true; finish(); }
+      if (isTerminalEvent(e.type)) { ended = true; finish(); }
     };
     const off = app.bus.subscribe(job.id, send);
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);

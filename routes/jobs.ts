@@ -5,6 +5,7 @@ import { FleetError } from '../src/errors.ts';
 import type { ZodTypeProvider } from '../src/http/zod.ts';
 import { CreateJobSchema, JobListQuerySchema, JobListSchema, JobSchema } from '../src/jobs/schemas.ts';
 import type { JobService } from '../src/jobs/service.ts';
+import { isTerminal } from '../src/jobs/states.ts';
 import { streamOutput } from '../src/files/outputs.ts';
 import { assertQueueQuota, creatorOf, visibleOwner } from '../src/auth/ownership.ts';
 
@@ -48,7 +49,7 @@ const jobsRoutes: FastifyPluginAsync = async (app) => {
     if (!created) return reply.code(200).send(job);
     if (req.query.wait) {
       const after = await app.jobs.wait(job.id, req.query.wait * 1000);
-      if (after.status === 'succeeded' || after.status === 'failed' || after.status === 'cancelled') return reply.code(200).send(after);
+      if (isTerminal(after.status)) return reply.code(200).send(after);
       return reply.code(202).send(after);
     }
     return reply.code(202).send(job);

@@ -2,7 +2,7 @@
 // Events where only the latest matters (progress, position) replace their predecessor in the
 // ring, so a late or slow subscriber gets the newest value instead of a backlog. The job row is
 // the snapshot; the ring only has to bridge a reconnect.
-import type { JobEventType } from '../jobs/events.ts';
+import { isTerminalEvent, type JobEventType } from '../jobs/events.ts';
 
 export interface JobEvent {
   jobId: string;
@@ -22,7 +22,6 @@ interface Stream {
   endedAt: number | null;
 }
 
-const TERMINAL = new Set<JobEventType>(['succeeded', 'failed', 'cancelled']);
 
 export class EventBus {
   readonly #streams = new Map<string, Stream>();
@@ -75,10 +74,10 @@ export class EventBus {
     s.ring.push(e);
     // Overflow drops the oldest non-terminal event; terminal events are never dropped.
     while (s.ring.length > this.#ringSize) {
-      const i = s.ring.findIndex((x) => !TERMINAL.has(x.type));
+      const i = s.ring.findIndex((x) => !isTerminalEvent(x.type));
       s.ring.splice(i < 0 ? 0 : i, 1);
     }
-    if (TERMINAL.has(type)) s.endedAt = e.at;
+    if (isTerminalEvent(type)) s.endedAt = e.at;
     if (s.listeners) for (const l of s.listeners) l(e);
     for (const l of this.#all) l(e);
     this.#sweep();

@@ -215,10 +215,14 @@ export class JobEngine {
     if (this.#o.store.startAttempt(w.id, b.id, promptId, this.#o.now()) !== 'ok') return;
     this.#lastTemplate.set(b.id, w.template);
     const ctx = this.#context();
-    const inflight = runAttempt(ctx, { row: { ...row, attempts: row.attempts + 1 }, backend: b, promptId, waiting: w });
-    this.#inflight.set(w.id, inflight);
+    this.#follow(w.id, runAttempt(ctx, { row: { ...row, attempts: row.attempts + 1 }, backend: b, promptId, waiting: w }));
+  }
+
+  /** Counts the attempt against its backend's slots until it ends, then dispatches again. */
+  #follow(jobId: string, inflight: Inflight): void {
+    this.#inflight.set(jobId, inflight);
     void inflight.finished.finally(() => {
-      this.#inflight.delete(w.id);
+      this.#inflight.delete(jobId);
       this.kick();
     });
   }
@@ -262,12 +266,7 @@ export class JobEngine {
       this.#orphans.delete(id);
       const row = this.#o.store.get(id);
       if (!row || row.status !== 'running') continue;
-      const inflight = runAttempt(this.#context(), { row, backend: b, promptId: o.promptId, waiting: this.#waiting(row), reattach: true });
-      this.#inflight.set(id, inflight);
-      void inflight.finished.finally(() => {
-        this.#inflight.delete(id);
-        this.kick();
-      });
+      this.#follow(id, runAttempt(this.#context(), { row, backend: b, promptId: o.promptId, waiting: this.#waiting(row), reattach: true }));
     }
   }
 

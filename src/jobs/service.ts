@@ -15,6 +15,7 @@ import { JobStore, type JobRow } from './store.ts';
 import { jobView } from './view.ts';
 import { cacheOutput } from '../files/outputs.ts';
 import type { WebhookSender, WebhookTarget } from './webhooks.ts';
+import { isTerminalEvent } from './events.ts';
 import type { Db } from '../db/db.ts';
 
 /** Turns a job request into the prompt to run; throws FleetError (422) listing every problem. */
@@ -82,10 +83,10 @@ export class JobService {
       now: this.#o.now,
       emit: (jobId, type, data, o) => {
         if (type === 'progress') this.#progress.set(jobId, data as unknown as JobProgress);
-        if (type === 'succeeded' || type === 'failed' || type === 'cancelled' || type === 'retrying') this.#progress.delete(jobId);
+        if (isTerminalEvent(type) || type === 'retrying') this.#progress.delete(jobId);
         opts.bus.publish(jobId, type, data, o);
         if (type === 'succeeded' && opts.collect) void this.#collect(jobId);
-        if (opts.webhooks && (type === 'succeeded' || type === 'failed' || type === 'cancelled' || type === 'started')) this.#notify(jobId, type);
+        if (opts.webhooks && (isTerminalEvent(type) || type === 'started')) this.#notify(jobId, type);
       },
     });
   }
@@ -97,10 +98,7 @@ export class JobService {
     const backends = this.#o.source.backends();
     let complete = true;
     for (const o of this.store.outputs(jobId)) {
-      const b = backends.find((x) => x.id === o.backend_id);
-      const ok = b
-        ? await cacheOutput({ cacheDir: this.#o.outputsDir, key: `${jobId}/${o.n}`, fetch: () => b.view({ filename: o.filename, subfolder: o.subfolder, type: o.type }) }).catch(() => false)
-        : false;
+      const ok = await this.#cacheOutput(jobId, o.n, o.backend_id, { filename: o.filename, subfolder: o.subfolder, type: o.type }).catch(() => false);
       complete &&= ok;
     }
     const owner = backends.find((x) => x.id === row.backend_id);
@@ -114,15 +112,20 @@ export class JobService {
   async #loadFile(source: InputFile['source']): Promise<Buffer> {
     if ('upload' in source) return readFile(path.join(this.#o.uploadsDir, source.upload));
     const out = this.output(source.job, source.output);
-    const key = `${source.job}/${source.output}`;
-    const b = this.#o.source.backends().find((x) => x.id === out.backendId);
-    const cached = await cacheOutput({
+    if (!(await this.#cacheOutput(source.job, source.output, out.backendId, out.ref))) {
+      throw new Error(`output ${source.output} of job ${source.job} could not be fetched`);
+    }
+    return readFile(path.join(this.#o.outputsDir, source.job, String(source.output)));
+  }
+
+  /** Output `n` of a job into our cache (no-op when there), fetched from the backend that made it. */
+  #cacheOutput(jobId: string, n: number, backendId: string, ref: FileRef): Promise<boolean> {
+    const b = this.#o.source.backends().find((x) => x.id === backendId);
+    return cacheOutput({
       cacheDir: this.#o.outputsDir,
-      key,
-      fetch: () => (b ? b.view(out.ref) : Promise.reject(new Error(`backend ${out.backendId} is gone`))),
+      key: `${jobId}/${n}`,
+      fetch: () => (b ? b.view(ref) : Promise.reject(new Error(`backend ${backendId} is gone`))),
     });
-    if (!cached) throw new Error(`output ${source.output} of job ${source.job} could not be fetched`);
-    return readFile(path.join(this.#o.outputsDir, key));
   }
 
   #notify(jobId: string, event: string): void {
@@ -239,7 +242,7 @@ export class JobService {
     if (isTerminal(row.status) || ms <= 0) return this.view(row);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
-      const off = this.#o.bus.subscribe(id, (e) => { if (e.type === 'succeeded' || e.type === 'failed' || e.type === 'cancelled') done(); });
+      const off = this.#o.bus.subscribe(id, (e) => { if (isTerminalEvent(e.type)) done(); });
       function done() { clearTimeout(timer); off(); resolve(); }
     });
     return this.get(id);

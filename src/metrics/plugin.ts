@@ -3,6 +3,7 @@
 // SSE counting hook must apply to them). Sources are read lazily, at scrape time.
 import type { FastifyInstance } from 'fastify';
 import { BACKEND_STATES } from '../pool/pool.ts';
+import { isTerminalEvent } from '../jobs/events.ts';
 import { FleetMetrics } from './metrics.ts';
 
 declare module 'fastify' {
@@ -11,7 +12,6 @@ declare module 'fastify' {
   }
 }
 
-const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 export function installMetrics(app: FastifyInstance, opts: { processMetrics?: boolean } = {}): FleetMetrics {
   const metrics = new FleetMetrics({
@@ -25,7 +25,7 @@ export function installMetrics(app: FastifyInstance, opts: { processMetrics?: bo
   app.decorate('metrics', metrics);
 
   const off = app.bus.subscribeAll((e) => {
-    if (!TERMINAL.has(e.type)) return;
+    if (!isTerminalEvent(e.type)) return;
     try {
       const job = app.jobs.get(e.jobId);
       metrics.observeJob(job.status, job.timings);

@@ -5,6 +5,7 @@
 // not failed: the next start re-adopts it from the kept ComfyUI (COMFY_KEEP_ON_EXIT) or requeues it.
 import type { FastifyInstance } from 'fastify';
 import { FleetError } from '../errors.ts';
+import { isTerminalEvent } from '../jobs/events.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -49,7 +50,7 @@ export async function drainAndClose(app: FastifyInstance, graceMs: number): Prom
     if (running() === 0) return resolve(true);
     const timer = setTimeout(() => finish(false), graceMs);
     const off = app.bus.subscribeAll((e) => {
-      if ((e.type === 'succeeded' || e.type === 'failed' || e.type === 'cancelled') && running() === 0) finish(true);
+      if (isTerminalEvent(e.type) && running() === 0) finish(true);
     });
     function finish(v: boolean) {
       clearTimeout(timer);
